@@ -1,0 +1,1 @@
+"""The engine: sources, runtimes, model cards, pre/post-processing, pipeline. No Qt here."""

@@ -1,0 +1,116 @@
+"""The Runtime protocol and a lazy registry of runtime implementations.
+
+A runtime knows tensors, not tasks: it loads a model file, reports its inputs and outputs as
+TensorSpecs, and runs feeds to outputs, handling quantisation at its boundary. Each runtime
+lives in its own module and imports its package lazily, so a missing package disables one
+runtime, not the app.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from edgeui.engine.types import TensorSpec
+from edgeui.errors import ModelLoadError
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """User-chosen runtime settings; every field has a sensible default.
+
+    providers: ONNX Runtime execution providers in order of preference (None = automatic).
+    strict_providers: raise instead of warning when a requested provider is unavailable.
+    delegate: path of a TFLite external delegate library (e.g. libedgetpu.so.1).
+    graph_optimization: "disable" | "basic" | "extended" | "all" (ONNX Runtime).
+    """
+
+    threads: int | None = None
+    providers: tuple[str, ...] | None = None
+    strict_providers: bool = False
+    delegate: str | None = None
+    delegate_options: tuple[tuple[str, str], ...] = ()
+    graph_optimization: str = "all"
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """One loaded model in one inference runtime."""
+
+    path: Path
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    warnings: tuple[str, ...]
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Run one inference.
+
+        Feeds whose dtype matches the input are passed as they are; float feeds for a
+        quantised input are quantised here. Quantised outputs come back dequantised to
+        float32; other outputs keep their dtype. Raises InferenceError on failure.
+        """
+        ...
+
+    def describe(self) -> str:
+        """One line, e.g. "onnxruntime 1.20 · CPUExecutionProvider · 2 threads"."""
+        ...
+
+    def metadata(self) -> dict[str, object]:
+        """Format-level facts for `inspect` (producer, opset, version, ...)."""
+        ...
+
+
+# file suffix -> "module:Class", imported on first use.
+RUNTIMES: dict[str, str] = {
+    ".onnx": "edgeui.engine.runtimes.onnx:OnnxRuntime",
+    ".tflite": "edgeui.engine.runtimes.litert:LiteRTRuntime",
+}
+
+
+def runtime_class_for(path: Path) -> type:
+    """The runtime class for a model file, by suffix and then by magic bytes."""
+    key = path.suffix.lower()
+    if key not in RUNTIMES:
+        key = sniff_format(path)
+    target = RUNTIMES.get(key)
+    if target is None:
+        raise ModelLoadError(
+            f"{path}: not a model edgeui can run; expected an ONNX (.onnx) or "
+            "TFLite/LiteRT (.tflite) file."
+        )
+    module_name, cls_name = target.split(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, cls_name)
+
+
+def sniff_format(path: Path) -> str:
+    """Guess ".tflite" or ".onnx" from a file's first bytes ("" when neither)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError:
+        return ""
+    if len(head) >= 8 and head[4:8] == b"TFL3":
+        return ".tflite"
+    # An ONNX ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
+    if head[:1] == b"\x08":
+        return ".onnx"
+    return ""
+
+
+def load_runtime(path: str | Path, options: RuntimeOptions | None = None) -> Runtime:
+    """Open a model file with the runtime its format needs."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelLoadError(f"{p}: file not found; check the path.")
+    if p.is_dir():
+        raise ModelLoadError(f"{p}: is a folder; give the path of a .onnx or .tflite file.")
+    if p.stat().st_size == 0:
+        raise ModelLoadError(f"{p}: the file is empty; download or export the model again.")
+    cls = runtime_class_for(p)
+    return cls(p, options or RuntimeOptions())
