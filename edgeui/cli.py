@@ -1,0 +1,72 @@
+"""The one entry point: ``edgeui`` (the app) and ``edgeui infer|inspect|run|bench|sources``.
+
+Subcommands live in ``edgeui.commands.<name>`` and are imported only when used, so
+``edgeui infer`` never loads Qt and ``edgeui`` (the app) never parses what it doesn't need.
+Each command module has ``add_arguments(parser)`` and ``main(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from edgeui import __version__
+from edgeui.errors import EdgeUIError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "infer": ("edgeui.commands.infer", "run a model on one image"),
+    "inspect": ("edgeui.commands.inspect", "show what edgeui understands about a model"),
+    "run": ("edgeui.commands.run", "run a model on a live source, headless (JSON lines)"),
+    "bench": ("edgeui.commands.bench", "measure the bare runtime against the full pipeline"),
+    "sources": ("edgeui.commands.sources", "list the cameras on this machine"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgeui",
+        description="Run ONNX and TFLite vision models on live input. "
+        "Without a command, starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"edgeui {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks and debug logs")
+        importlib.import_module(module_name).add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        # No subcommand: the desktop app, with its own options (--model, --source, ...).
+        from edgeui.ui.app import main as app_main
+
+        return app_main(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="edgeui: %(levelname)s: %(message)s",
+    )
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.main(args) or 0)
+    except EdgeUIError as exc:
+        if args.debug:
+            raise
+        print(f"edgeui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the edgeui CLI, one module each."""
