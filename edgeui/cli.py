@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first not in COMMANDS and not {"-h", "--help", "--version"} & set(argv):
         # No subcommand: the desktop app, with its own options (--model, --source, ...).
         from edgeui.ui.app import main as app_main
 
