@@ -36,7 +36,9 @@ class TensorSpec:
 
     def describe(self) -> str:
         dims = "x".join("?" if d is None else str(d) for d in self.shape)
-        quant = f" quant(scale={self.scale:.6g}, zero_point={self.zero_point})" if self.quantized else ""
+        quant = ""
+        if self.quantized:
+            quant = f" quant(scale={self.scale:.6g}, zero_point={self.zero_point})"
         return f"{self.name} [{dims}] {self.dtype}{quant}"
 
 
@@ -96,10 +98,10 @@ class ImageTransform:
 
     def content_region(self) -> tuple[int, int, int, int]:
         """The (x1, y1, x2, y2) part of the input that holds image content, not padding."""
-        x1 = int(round(self.pad_x))
-        y1 = int(round(self.pad_y))
-        x2 = int(round(self.pad_x + self.source_w * self.scale_x))
-        y2 = int(round(self.pad_y + self.source_h * self.scale_y))
+        x1 = round(self.pad_x)
+        y1 = round(self.pad_y)
+        x2 = round(self.pad_x + self.source_w * self.scale_x)
+        y2 = round(self.pad_y + self.source_h * self.scale_y)
         return max(0, x1), max(0, y1), min(self.input_w, x2), min(self.input_h, y2)
 
 

@@ -1,0 +1,68 @@
+"""Options shared by the commands that load a model (infer, inspect, run, bench)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from edgeui.engine.model import ModelOptions
+from edgeui.engine.runtimes.base import RuntimeOptions
+
+
+def _unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, thresholds: bool = True) -> None:
+    """Runtime choice, sidecar and card overrides; thresholds where the command decodes."""
+    g = parser.add_argument_group("model")
+    g.add_argument("--threads", type=_positive_int, help="inference threads (default: runtime's)")
+    g.add_argument("--sidecar", type=Path, help="model description file (YAML or TOML)")
+    g.add_argument("--provider", action="append", dest="providers", metavar="EP",
+                   help="ONNX Runtime execution provider, in order (cpu, cuda, tensorrt, "
+                   "openvino, coreml, dml); repeat for a fallback list")
+    g.add_argument("--strict-providers", action="store_true",
+                   help="fail instead of warning when a requested provider is unavailable")
+    g.add_argument("--delegate", help="TFLite external delegate library (e.g. libedgetpu.so.1)")
+    g.add_argument("--task", choices=("classification", "detection", "segmentation", "pose"),
+                   help="override the detected task")
+    g.add_argument("--decoder", help="override the output decoder kind (see `edgeui inspect`)")
+    g.add_argument("--labels", type=Path, help="label file (one name per line)")
+    g.add_argument("--color", choices=("RGB", "BGR"), help="override the input colour order")
+    g.add_argument("--resize", choices=("stretch", "letterbox"), help="override the resize mode")
+    if thresholds:
+        g.add_argument("--conf", type=_unit_interval, help="confidence threshold (default 0.25)")
+        g.add_argument("--iou", type=_unit_interval, help="NMS IoU threshold (default 0.45)")
+        g.add_argument("--top-k", type=_positive_int, dest="top_k",
+                       help="classes to report (default 5)")
+
+
+def model_options_from_args(args: argparse.Namespace) -> ModelOptions:
+    overrides: dict[str, Any] = {}
+    for key in ("task", "decoder", "conf", "iou", "top_k"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    if getattr(args, "labels", None) is not None:
+        overrides["labels"] = str(args.labels)
+    input_overrides = {k: getattr(args, k) for k in ("color", "resize") if getattr(args, k, None)}
+    if input_overrides:
+        overrides["input"] = input_overrides
+    runtime = RuntimeOptions(
+        threads=args.threads,
+        providers=tuple(args.providers) if args.providers else None,
+        strict_providers=args.strict_providers,
+        delegate=args.delegate,
+    )
+    return ModelOptions(runtime=runtime, sidecar=args.sidecar, overrides=overrides)

@@ -1,0 +1,97 @@
+"""`edgeui inspect MODEL`: what edgeui understands about a model, and why."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from edgeui.commands.common import add_model_arguments, model_options_from_args
+from edgeui.engine.inspect import inspect_model
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, help="a .onnx or .tflite file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_arguments(parser, thresholds=False)
+
+
+def main(args: argparse.Namespace) -> int:
+    info = inspect_model(args.model, model_options_from_args(args))
+    if args.json:
+        json.dump(info, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_report(info))
+    return 0
+
+
+def _fmt_tensor(t: dict[str, Any]) -> str:
+    dims = "x".join("?" if d is None else str(d) for d in t["shape"])
+    q = t.get("quantization")
+    quant = f"  quant scale={q['scale']:.6g} zero_point={q['zero_point']}" if q else ""
+    return f"  {t['name']}  [{dims}]  {t['dtype']}{quant}"
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "(" + ", ".join(_fmt_value(x) for x in v) + ")"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def format_report(info: dict[str, Any]) -> str:
+    f = info["file"]
+    card = info["card"]
+    prov = card["provenance"]
+    size = f["size_bytes"] or 0
+    lines = [
+        f"{f['name']}  ·  {f['format']}  ·  {size / 1e6:.2f} MB",
+        f"runtime   {info['runtime']}",
+    ]
+    for w in info.get("runtime_warnings", []):
+        lines.append(f"warning   {w}")
+    fmt = {k: v for k, v in info.get("format_info", {}).items() if v not in ("", None, {}, [])}
+    if fmt:
+        lines.append("format    " + "  ".join(f"{k}={_fmt_value(v)}" for k, v in fmt.items()
+                                              if not isinstance(v, dict)))
+    lines.append("inputs")
+    lines += [_fmt_tensor(t) for t in info["inputs"]]
+    lines.append("outputs")
+    lines += [_fmt_tensor(t) for t in info["outputs"]]
+    meta = {k: v for k, v in info.get("metadata", {}).items() if v not in ("", None, {}, [])}
+    if meta:
+        lines.append("embedded metadata")
+        for k, v in meta.items():
+            text = json.dumps(v) if not isinstance(v, str) else v
+            lines.append(f"  {k}: {text[:110] + '…' if len(text) > 110 else text}")
+
+    def row(name: str, value: Any, key: str) -> str:
+        p = prov.get(key, {"source": "default", "reason": ""})
+        why = f"{p['source']}" + (f": {p['reason']}" if p.get("reason") else "")
+        return f"  {name:<16} {_fmt_value(value):<28} ← {why}"
+
+    lines.append("model card (value ← where it came from)")
+    lines.append(row("task", card["task"], "task"))
+    dec = card["decoder"]
+    params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in dec["params"].items())
+    lines.append(row("decoder", dec["kind"] + (f" ({params})" if params else ""), "decoder"))
+    lab = card["labels"]
+    lab_text = f"{lab['count']} labels" + (f", offset {lab['offset']:+d}" if lab["offset"] else "")
+    lines.append(row("labels", lab_text, "labels"))
+    pre = card["preprocess"]
+    lines.append(row("input size", f"{pre['height']}x{pre['width']}", "input_size"))
+    for key in ("layout", "color", "resize", "letterbox_align", "pad_value", "mean", "std",
+                "raw_pixels"):
+        if key in ("letterbox_align", "pad_value") and pre["resize"] != "letterbox":
+            continue
+        if key in ("mean", "std") and pre["raw_pixels"]:
+            continue
+        lines.append(row(key, pre[key], key))
+    th = card["thresholds"]
+    lines.append(row("thresholds", f"conf {th['conf']:g}, iou {th['iou']:g}, top-k {th['top_k']}",
+                     "thresholds"))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,142 @@
+"""Source image (BGR uint8) -> model input tensor, plus the transform to map results back.
+
+Pure functions over numpy/OpenCV. The hot path avoids copies it can: a letterbox writes the
+resized image straight into a padded canvas, colour swap and normalisation happen in one pass
+while changing layout.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from edgeui.engine.modelcard.card import PreprocessSpec
+from edgeui.engine.types import ImageTransform
+from edgeui.errors import ImageReadError
+
+_INTERPOLATION = {
+    "linear": cv2.INTER_LINEAR,
+    "nearest": cv2.INTER_NEAREST,
+    "area": cv2.INTER_AREA,
+    "cubic": cv2.INTER_CUBIC,
+}
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """Any decoded image (gray, BGR, BGRA; uint8 or uint16) as contiguous BGR uint8."""
+    if image.dtype != np.uint8:
+        if image.dtype == np.uint16:
+            image = (image >> 8).astype(np.uint8)
+        else:
+            image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim == 3 and image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image
+    raise ImageReadError(f"unsupported image shape {image.shape}; expected H x W x 3 colour.")
+
+
+def resize_image(
+    image: np.ndarray, spec: PreprocessSpec
+) -> tuple[np.ndarray, ImageTransform]:
+    """Resize (stretch) or letterbox a BGR image to the model's input size."""
+    src_h, src_w = image.shape[:2]
+    dst_h, dst_w = spec.height, spec.width
+    interp = _INTERPOLATION.get(spec.interpolation, cv2.INTER_LINEAR)
+    if spec.resize == "letterbox":
+        scale = min(dst_w / src_w, dst_h / src_h)
+        new_w = max(1, min(dst_w, round(src_w * scale)))
+        new_h = max(1, min(dst_h, round(src_h * scale)))
+        if spec.letterbox_align == "topleft":
+            pad_x = pad_y = 0
+        else:
+            pad_x, pad_y = (dst_w - new_w) // 2, (dst_h - new_h) // 2
+        canvas = np.full((dst_h, dst_w, 3), spec.pad_value, dtype=np.uint8)
+        region = canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w]
+        if (new_w, new_h) == (src_w, src_h):
+            region[...] = image
+        else:
+            cv2.resize(image, (new_w, new_h), dst=region, interpolation=interp)
+        transform = ImageTransform(
+            src_w, src_h, dst_w, dst_h, new_w / src_w, new_h / src_h, float(pad_x), float(pad_y)
+        )
+        return canvas, transform
+    if (src_w, src_h) == (dst_w, dst_h):
+        resized = image
+    else:
+        resized = cv2.resize(image, (dst_w, dst_h), interpolation=interp)
+    return resized, ImageTransform(src_w, src_h, dst_w, dst_h, dst_w / src_w, dst_h / src_h)
+
+
+def _color_convert(image: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
+    if spec.channels == 1 or spec.color == "GRAY":
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[:, :, None]
+    if spec.color == "RGB":
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def normalize_to_tensor(image: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
+    """HWC uint8 (already in the model's colour order) -> batched tensor in layout and dtype."""
+    if spec.raw_pixels:
+        tensor = image if spec.layout == "NHWC" else image.transpose(2, 0, 1)
+        tensor = np.ascontiguousarray(tensor[None])
+        return tensor if spec.dtype == "uint8" else tensor.astype(_float_or_input_dtype(spec.dtype))
+    channels = image.shape[2]
+    std = np.asarray(spec.std[:channels], np.float32)
+    mean = np.asarray(spec.mean[:channels], np.float32)
+    gain = 1.0 / std
+    bias = -mean / std
+    uniform = bool(np.all(gain == gain[0]) and np.all(bias == bias[0]))
+    if spec.layout == "NCHW":
+        h, w = image.shape[:2]
+        out = np.empty((1, channels, h, w), np.float32)
+        for c in range(channels):  # per channel plane: 3 iterations, each vectorised
+            np.multiply(image[:, :, c], gain[c], out=out[0, c], casting="unsafe")
+            if bias[c] != 0.0:
+                out[0, c] += bias[c]
+    else:
+        out = image[None].astype(np.float32)
+        if uniform:
+            out *= gain[0]
+            if bias[0] != 0.0:
+                out += bias[0]
+        else:
+            out *= gain
+            out += bias
+    return out if spec.dtype == "float32" else out.astype(_float_or_input_dtype(spec.dtype))
+
+
+def _float_or_input_dtype(dtype: str) -> str:
+    # Quantised inputs get float values here; the runtime quantises at its boundary.
+    return "float32" if dtype in ("uint8", "int8", "int16") else dtype
+
+
+def preprocess(image: np.ndarray, spec: PreprocessSpec) -> tuple[np.ndarray, ImageTransform]:
+    """BGR uint8 image -> (input tensor, transform from input pixels back to the source)."""
+    image = as_bgr(image)
+    resized, transform = resize_image(image, spec)
+    colored = _color_convert(resized, spec)
+    return normalize_to_tensor(colored, spec), transform
+
+
+def read_image(path: str) -> np.ndarray:
+    """Decode an image file to BGR uint8 with one clear error when it can't be read."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise ImageReadError(f"{p}: image not found; check the path.")
+    if p.is_dir():
+        raise ImageReadError(f"{p}: is a folder; give the path of an image file.")
+    data = np.fromfile(str(p), dtype=np.uint8)  # fromfile + imdecode: works with non-ASCII paths
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise ImageReadError(
+            f"{p}: not an image OpenCV can decode; use a JPEG, PNG, BMP, TIFF or WebP file."
+        )
+    return as_bgr(image)
