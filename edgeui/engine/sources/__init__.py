@@ -1,0 +1,21 @@
+"""Frame sources: cameras, video files, images, network streams and a test pattern."""
+
+from edgeui.engine.sources.base import (
+    SOURCE_STATES,
+    FrameSource,
+    SourceEnded,
+    SourceEvent,
+    SourceUnavailable,
+    open_source,
+    source_kind,
+)
+
+__all__ = [
+    "SOURCE_STATES",
+    "FrameSource",
+    "SourceEnded",
+    "SourceEvent",
+    "SourceUnavailable",
+    "open_source",
+    "source_kind",
+]

@@ -1,0 +1,173 @@
+"""The FrameSource protocol, source events, and the ``open_source(uri)`` registry.
+
+A source knows how to open, read and close one kind of input. Recovery (retry, backoff,
+stall detection) is not its job: the pipeline's capture thread does that for every kind
+alike, driven by two exceptions — ``SourceError`` (permanent: a missing file, a bad URI)
+and ``SourceUnavailable`` (transient: a camera not plugged in yet, a dropped stream).
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from edgeui.engine.types import Frame
+from edgeui.errors import SourceError
+
+SOURCE_STATES: tuple[str, ...] = (
+    "connecting", "live", "disconnected", "reconnecting", "ended", "failed",
+)  # fmt: skip
+
+
+class SourceUnavailable(SourceError):
+    """A transient failure: the device or stream is not there right now; retrying may help."""
+
+
+class SourceEnded(Exception):
+    """Raised by ``read()`` when a finite source (a file, a folder) has nothing more to give."""
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    """A change of a source's state, for the app's status line and the CLI's stderr."""
+
+    state: str  # one of SOURCE_STATES
+    message: str
+    source: str
+    retry_in: float | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """One input of frames. ``read()`` never blocks longer than the source's read timeout.
+
+    ``live`` sources (cameras, streams, paced files) produce frames on their own clock and
+    the pipeline drops the ones inference cannot keep up with; sources that are not live
+    (an unpaced file or test pattern) are read on demand, so nothing is dropped.
+    """
+
+    uri: str
+    live: bool
+
+    def open(self) -> None:
+        """Open (or reopen) the input; raises SourceError or SourceUnavailable."""
+        ...
+
+    def read(self) -> Frame | None:
+        """The next frame, or None when nothing new arrived yet (raises SourceUnavailable
+        when the input broke, SourceEnded at the end of a finite input)."""
+        ...
+
+    def close(self) -> None:
+        """Release the device, file or connection; safe to call twice."""
+        ...
+
+
+class FrameMaker:
+    """Stamps images into Frames with an id that keeps increasing across reconnects."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._ids = itertools.count()
+
+    def __call__(self, image: np.ndarray) -> Frame:
+        return Frame(image, next(self._ids), time.time(), time.monotonic(), self.source)
+
+
+class Pacer:
+    """Releases frames at a fixed rate without ever sleeping more than ``max_wait``.
+
+    ``due()`` returns True when the next frame may be produced; otherwise it sleeps a short
+    slice and returns False, so a reader can return None and stay responsive to stop().
+    """
+
+    def __init__(self, fps: float | None, max_wait: float = 0.05) -> None:
+        self.period = 1.0 / fps if fps and fps > 0 else 0.0
+        self.max_wait = max_wait
+        self._next = 0.0
+
+    def due(self) -> bool:
+        if not self.period:
+            return True
+        now = time.monotonic()
+        if now >= self._next:
+            # Schedule from the ideal time, but never try to catch up a backlog.
+            self._next = max(self._next + self.period, now)
+            return True
+        time.sleep(min(self._next - now, self.max_wait))
+        return False
+
+    def reset(self) -> None:
+        self._next = 0.0
+
+
+# kind -> "module:Class", imported on first use (a registry, not an if/elif chain).
+SOURCES: dict[str, str] = {
+    "camera": "edgeui.engine.sources.camera:CameraSource",
+    "video": "edgeui.engine.sources.video:VideoSource",
+    "images": "edgeui.engine.sources.images:ImageSource",
+    "stream": "edgeui.engine.sources.stream:StreamSource",
+    "synthetic": "edgeui.engine.sources.synthetic:SyntheticSource",
+}
+
+STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm"}
+)
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def source_kind(uri: str) -> str:
+    """Which registry entry handles ``uri`` (raises SourceError when none does)."""
+    text = str(uri).strip()
+    if not text:
+        raise SourceError("empty source; give a camera index, a file, a folder or a URL.")
+    if text.isdigit() or text.startswith(("camera:", "/dev/video", "/dev/v4l/")):
+        return "camera"
+    if text == "synthetic" or text.startswith("synthetic:"):
+        return "synthetic"
+    m = _SCHEME.match(text)
+    if m and len(m.group(1)) > 1:  # "C:\..." is a Windows drive, not a scheme
+        scheme = m.group(1).lower()
+        if scheme in STREAM_SCHEMES:
+            return "stream"
+        if scheme == "file":
+            return source_kind(text[5:].removeprefix("//"))
+        raise SourceError(
+            f"{text}: unknown source scheme '{scheme}:'; use a camera, a file, a folder, "
+            "rtsp://, http(s):// or synthetic."
+        )
+    if any(ch in text for ch in "*?[") or Path(text).is_dir():
+        return "images"
+    if Path(text).suffix.lower() in IMAGE_SUFFIXES:
+        return "images"
+    return "video"
+
+
+def open_source(uri: str | int, **options: Any) -> FrameSource:
+    """Make the source for a URI or path; it is not opened yet (``open()`` does that).
+
+    A local file or folder that does not exist raises SourceError here, at once.
+    Options are passed to the source's constructor (e.g. ``loop=True``, ``fps=10``,
+    ``width=1280``, ``read_timeout=5``); unknown options raise SourceError.
+    """
+    text = str(uri).strip()
+    if text.startswith("file:"):
+        text = text[5:].removeprefix("//")
+    kind = source_kind(text)
+    module_name, cls_name = SOURCES[kind].split(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    try:
+        return cls(text, **options)
+    except TypeError as exc:
+        raise SourceError(f"{text}: unsupported option for a {kind} source ({exc}).") from exc

@@ -1,0 +1,83 @@
+"""Shared plumbing for sources read through ``cv2.VideoCapture`` (files, streams, cameras)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edgeui.engine.sources.base import FrameMaker, SourceUnavailable
+from edgeui.engine.types import Frame
+
+log = logging.getLogger(__name__)
+
+_CREDENTIALS = re.compile(r"(://)([^/@\s]+)@")
+
+
+def redact(uri: str) -> str:
+    """The URI with any user:password replaced, safe for logs, events and JSON lines."""
+    return _CREDENTIALS.sub(r"\1***@", uri)
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """Any decoded frame (gray, BGRA, 16-bit) as BGR uint8 (H, W, 3)."""
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1.0, float(image.max())))
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return image
+
+
+class CaptureReader:
+    """Owns one ``cv2.VideoCapture``: reads BGR frames and spots repeated buffers.
+
+    Some drivers and demuxers keep returning the last frame when the device or stream is
+    gone; when the capture reports a position (POS_MSEC) that does not advance, the frame
+    is not new and ``read()`` returns None — the pipeline's stall timer then takes over.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.cap: Any = None
+        self.make = FrameMaker(label)
+        self._last_pos = -1.0
+        self.frames_since_open = 0
+
+    def attach(self, cap: Any) -> None:
+        self.release()
+        self.cap = cap
+        self._last_pos = -1.0
+        self.frames_since_open = 0
+
+    def grab(self, check_position: bool = True) -> tuple[bool, Frame | None]:
+        """(ok, frame): ok False when the capture failed; frame None when it repeated."""
+        if self.cap is None:
+            raise SourceUnavailable(f"{self.label}: not open.")
+        try:
+            ok, image = self.cap.read()
+        except cv2.error as exc:
+            raise SourceUnavailable(f"{self.label}: read failed ({exc}).") from exc
+        if not ok or image is None or image.size == 0:
+            return False, None
+        if check_position:
+            pos = float(self.cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0)
+            if pos > 0 and pos == self._last_pos:
+                return True, None
+            self._last_pos = pos
+        self.frames_since_open += 1
+        return True, self.make(to_bgr(image))
+
+    def release(self) -> None:
+        cap, self.cap = self.cap, None
+        if cap is not None:
+            try:
+                cap.release()
+            except cv2.error as exc:  # a dying device may complain; we are closing anyway
+                log.debug("%s: release: %s", self.label, exc)

@@ -1,0 +1,180 @@
+"""Camera enumeration without opening a window: ``edgeui sources`` and ``camera:<name>``.
+
+Linux: /sys/class/video4linux/*/name and the /dev/v4l/by-id symlinks (which carry the USB
+serial and survive re-plugging into another port), plus the pixel formats the driver
+lists (VIDIOC_ENUM_FMT, no streaming). Other platforms: OpenCV probing of a few indices
+with the platform's backend, only when asked. Everything platform-specific is imported
+inside functions, so this module imports anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SYS_VIDEO4LINUX = Path("/sys/class/video4linux")
+DEV_BY_ID = Path("/dev/v4l/by-id")
+
+_V4L2_CAP_VIDEO_CAPTURE = 0x00000001
+_V4L2_CAP_VIDEO_CAPTURE_MPLANE = 0x00001000
+_V4L2_CAP_DEVICE_CAPS = 0x80000000
+_VIDIOC_QUERYCAP = 0x80685600  # _IOR('V', 0, struct v4l2_capability), 104 bytes
+_VIDIOC_ENUM_FMT = 0xC0405602  # _IOWR('V', 2, struct v4l2_fmtdesc), 64 bytes
+_BUF_TYPE_VIDEO_CAPTURE = 1
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """One camera: what to show a user and what to pass as ``--source``."""
+
+    name: str
+    path: str  # /dev/videoN on Linux, the index as text elsewhere
+    index: int
+    stable_id: str | None = None  # /dev/v4l/by-id/... link: survives re-plugging
+    formats: tuple[str, ...] = ()  # FOURCCs the driver lists, where the platform tells
+
+    @property
+    def source(self) -> str:
+        """The most stable ``--source`` value for this camera."""
+        return f"camera:{Path(self.stable_id).name}" if self.stable_id else self.path
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["formats"] = list(self.formats)
+        out["source"] = self.source
+        return out
+
+
+def backend() -> int:
+    """The OpenCV capture backend for cameras on this platform."""
+    import cv2
+
+    if sys.platform.startswith("linux"):
+        return cv2.CAP_V4L2
+    if sys.platform == "win32":
+        return cv2.CAP_MSMF
+    if sys.platform == "darwin":
+        return cv2.CAP_AVFOUNDATION
+    return cv2.CAP_ANY
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _v4l2_query(dev: Path) -> tuple[bool, tuple[str, ...]]:
+    """(is a capture node, pixel formats) from the driver; (True, ()) when it cannot tell."""
+    try:
+        import fcntl
+    except ImportError:
+        return True, ()
+    try:
+        fd = os.open(str(dev), os.O_RDWR | os.O_NONBLOCK)
+    except OSError:
+        return True, ()
+    try:
+        buf = bytearray(104)
+        fcntl.ioctl(fd, _VIDIOC_QUERYCAP, buf)
+        caps, device_caps = struct.unpack_from("<II", buf, 84)
+        if caps & _V4L2_CAP_DEVICE_CAPS:
+            caps = device_caps
+        capture = bool(caps & (_V4L2_CAP_VIDEO_CAPTURE | _V4L2_CAP_VIDEO_CAPTURE_MPLANE))
+        formats: list[str] = []
+        for i in range(64):
+            desc = bytearray(64)
+            struct.pack_into("<II", desc, 0, i, _BUF_TYPE_VIDEO_CAPTURE)
+            try:
+                fcntl.ioctl(fd, _VIDIOC_ENUM_FMT, desc)
+            except OSError:
+                break
+            (fourcc,) = struct.unpack_from("<I", desc, 44)
+            formats.append(fourcc.to_bytes(4, "little").decode("ascii", "replace").strip())
+        return capture, tuple(formats)
+    except OSError:
+        return True, ()
+    finally:
+        os.close(fd)
+
+
+def list_linux_cameras(sys_root: Path = SYS_VIDEO4LINUX, by_id: Path = DEV_BY_ID,
+                       dev_root: Path = Path("/dev"), query: bool = True) -> list[CameraInfo]:
+    """Video capture nodes from sysfs, with their by-id names and formats."""
+    if not sys_root.is_dir():
+        return []
+    links: dict[str, str] = {}
+    if by_id.is_dir():
+        for link in sorted(by_id.iterdir()):
+            try:
+                links.setdefault(os.path.realpath(link).rsplit("/", 1)[-1], str(link))
+            except OSError:
+                continue
+    cameras = []
+    for node in sorted(sys_root.glob("video*"), key=lambda p: _node_number(p.name)):
+        dev = dev_root / node.name
+        capture, formats = _v4l2_query(dev) if query else (True, ())
+        if not capture:  # metadata nodes (/dev/video1 of most UVC cameras)
+            continue
+        cameras.append(CameraInfo(
+            name=_read_text(node / "name") or node.name,
+            path=str(dev),
+            index=_node_number(node.name),
+            stable_id=links.get(node.name),
+            formats=formats,
+        ))
+    return cameras
+
+
+def _node_number(name: str) -> int:
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return int(digits) if digits else -1
+
+
+def probe_cameras(max_index: int = 4) -> list[CameraInfo]:
+    """Open indices 0..max_index-1 with the platform backend (no window), then release."""
+    import cv2
+
+    found = []
+    for i in range(max_index):
+        cap = cv2.VideoCapture(i, backend())
+        try:
+            if cap.isOpened():
+                found.append(CameraInfo(name=f"Camera {i}", path=str(i), index=i))
+        finally:
+            cap.release()
+    return found
+
+
+def list_cameras(probe: bool = True) -> list[CameraInfo]:
+    """The cameras on this machine (an empty list where there are none)."""
+    if sys.platform.startswith("linux"):
+        return list_linux_cameras()
+    return probe_cameras() if probe else []
+
+
+def find_camera(query: str, cameras: list[CameraInfo] | None = None) -> CameraInfo | None:
+    """The camera whose by-id name, name or path matches ``query`` (exact, then substring)."""
+    cams = list_cameras(probe=False) if cameras is None else cameras
+    q = query.strip().lower()
+    if not q:
+        return None
+
+    def keys(c: CameraInfo) -> list[str]:
+        out = [c.name.lower(), c.path.lower()]
+        if c.stable_id:
+            out += [c.stable_id.lower(), Path(c.stable_id).name.lower()]
+        return out
+
+    for cam in cams:
+        if q in keys(cam):
+            return cam
+    for cam in cams:
+        if any(q in k for k in keys(cam)):
+            return cam
+    return None

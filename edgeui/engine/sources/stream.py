@@ -1,0 +1,75 @@
+"""Network streams (rtsp://, http(s):// MJPEG or HLS, ...) through OpenCV's FFmpeg backend.
+
+The backend is named explicitly and given open and read timeouts: without them a dead
+server makes ``VideoCapture.read()`` block forever. RTSP goes over TCP by default (UDP
+loses packets and smears frames on busy Wi-Fi).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import cv2
+
+from edgeui.engine.sources.base import SourceUnavailable
+from edgeui.engine.sources.capture import CaptureReader, redact
+from edgeui.engine.types import Frame
+
+_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+_env_lock = threading.Lock()  # the FFmpeg options travel in a process-wide variable
+
+
+class StreamSource:
+    """A network stream; every failure is transient (the pipeline retries with backoff)."""
+
+    live = True
+
+    def __init__(self, uri: str, *, open_timeout: float = 10.0, read_timeout: float = 5.0,
+                 transport: str = "tcp") -> None:
+        self.url = str(uri)
+        self.uri = redact(self.url)
+        self.open_timeout = float(open_timeout)
+        self.read_timeout = float(read_timeout)
+        self.transport = transport
+        self._reader = CaptureReader(self.uri)
+
+    def _ffmpeg_options(self) -> str | None:
+        user = os.environ.get(_ENV)
+        if user is not None:  # the user's own options win
+            return user
+        if self.url.lower().startswith(("rtsp://", "rtsps://")) and self.transport:
+            return f"rtsp_transport;{self.transport}"
+        return None
+
+    def open(self) -> None:
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000),
+        ]  # fmt: skip
+        options = self._ffmpeg_options()
+        with _env_lock:
+            previous = os.environ.get(_ENV)
+            try:
+                if options is not None:
+                    os.environ[_ENV] = options
+                cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+            finally:
+                if previous is None:
+                    os.environ.pop(_ENV, None)
+                else:
+                    os.environ[_ENV] = previous
+        if not cap.isOpened():
+            cap.release()
+            raise SourceUnavailable(f"{self.uri}: cannot connect (no answer or no video "
+                                    f"within {self.open_timeout:g} s).")
+        self._reader.attach(cap)
+
+    def read(self) -> Frame | None:
+        ok, frame = self._reader.grab()
+        if not ok:
+            raise SourceUnavailable(f"{self.uri}: the stream stopped sending frames.")
+        return frame
+
+    def close(self) -> None:
+        self._reader.release()
