@@ -1,0 +1,290 @@
+"""Draw a Result on top of the frame with QPainter, in the same paint pass.
+
+Pure functions: each takes the painter, the result and a :class:`ViewTransform` (source
+pixels -> widget pixels). Geometry is mapped with numpy and drawn in one call per kind
+where Qt allows it; pens and fonts keep their widget-pixel size whatever the zoom, so
+labels stay readable on a small window and on a 4K booth screen alike.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+
+from edgeui.engine.types import Detections, Poses, Result, SegmentationMap
+from edgeui.ui.qimage import bgr_to_qimage
+
+KEYPOINT_MIN_SCORE = 0.3
+
+
+@dataclass(frozen=True)
+class ViewTransform:
+    """Maps source-image pixels to widget pixels: widget = source * scale + offset."""
+
+    scale: float
+    offset_x: float
+    offset_y: float
+    source_w: int
+    source_h: int
+
+    @staticmethod
+    def fit(source_w: int, source_h: int, widget_w: float, widget_h: float) -> ViewTransform:
+        """Keep the aspect ratio and centre the image in the widget (letterbox)."""
+        if source_w <= 0 or source_h <= 0:
+            return ViewTransform(1.0, 0.0, 0.0, max(source_w, 0), max(source_h, 0))
+        scale = min(widget_w / source_w, widget_h / source_h)
+        return ViewTransform(
+            scale,
+            (widget_w - source_w * scale) / 2.0,
+            (widget_h - source_h * scale) / 2.0,
+            source_w,
+            source_h,
+        )
+
+    def target_rect(self) -> QRectF:
+        """Where the whole source image lands in the widget."""
+        return QRectF(
+            self.offset_x, self.offset_y, self.source_w * self.scale, self.source_h * self.scale
+        )
+
+    def map_xy(self, xy: np.ndarray) -> np.ndarray:
+        """Map an (..., 2) array of source x, y to widget pixels."""
+        out = np.asarray(xy, np.float64) * self.scale
+        out[..., 0] += self.offset_x
+        out[..., 1] += self.offset_y
+        return out
+
+
+# --- colours ------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def palette_rgb(n: int = 256) -> np.ndarray:
+    """A deterministic (n, 3) uint8 RGB palette: golden-ratio hues, so neighbours differ."""
+    out = np.zeros((n, 3), np.uint8)
+    for i in range(n):
+        hue = (i * 0.618033988749895) % 1.0
+        sat = 0.75 if i % 2 == 0 else 0.6
+        val = 0.95 if i % 3 else 0.8
+        r, g, b = colorsys.hsv_to_rgb(hue, sat, val)
+        out[i] = (int(r * 255), int(g * 255), int(b * 255))
+    return out
+
+
+def class_color(class_id: int) -> QColor:
+    """The stable colour of a class id (same id -> same colour, every run)."""
+    r, g, b = palette_rgb()[int(class_id) % 256]
+    return QColor(int(r), int(g), int(b))
+
+
+def _text_color_for(bg: QColor) -> QColor:
+    luma = 0.299 * bg.red() + 0.587 * bg.green() + 0.114 * bg.blue()
+    return QColor(Qt.GlobalColor.black) if luma > 150 else QColor(Qt.GlobalColor.white)
+
+
+def overlay_font(base_px: int = 14) -> QFont:
+    font = QFont()
+    font.setPixelSize(base_px)
+    font.setBold(True)
+    return font
+
+
+# --- detections ---------------------------------------------------------------------------
+def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> None:
+    """Boxes with 'label 87%' tags in the class colour."""
+    n = len(dets)
+    if n == 0:
+        return
+    boxes = vt.map_xy(np.asarray(dets.boxes, np.float64).reshape(n, 2, 2)).reshape(n, 4)
+    ids = np.asarray(dets.class_ids).astype(np.int64).tolist()
+    scores = np.asarray(dets.scores, np.float64).tolist()
+    labels = dets.labels or tuple(f"class {i}" for i in ids)
+    font = overlay_font()
+    painter.setFont(font)
+    fm = QFontMetricsF(font)
+    pad = 3.0
+    text_h = fm.height()
+    # Draw larger boxes first so small ones on top stay visible.
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    for i in np.argsort(-areas).tolist():
+        x1, y1, x2, y2 = boxes[i].tolist()
+        color = class_color(ids[i])
+        pen = QPen(color, 2.5)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
+        text = f"{labels[i]} {scores[i] * 100:.0f}%"
+        tw = fm.horizontalAdvance(text) + 2 * pad
+        ty = y1 - text_h - 2 * pad if y1 - text_h - 2 * pad >= 0 else y1
+        tag = QRectF(x1 - 1.25, ty, tw, text_h + 2 * pad)
+        painter.fillRect(tag, color)
+        painter.setPen(_text_color_for(color))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+
+# --- segmentation -------------------------------------------------------------------------
+class SegmentationCache:
+    """Colourises a class map into a QImage once per result (not once per repaint)."""
+
+    def __init__(self) -> None:
+        self._key: int | None = None
+        self._image: QImage | None = None
+        self._bgra_lut = np.zeros((256, 4), np.uint8)
+        rgb = palette_rgb()
+        self._bgra_lut[:, 0] = rgb[:, 2]
+        self._bgra_lut[:, 1] = rgb[:, 1]
+        self._bgra_lut[:, 2] = rgb[:, 0]
+        self._bgra_lut[:, 3] = 255
+        self._bgra_lut[0, 3] = 0  # class 0 is background in every common segmentation set
+
+    def image_for(self, seg: SegmentationMap) -> QImage:
+        key = id(seg.class_map)
+        if key != self._key or self._image is None:
+            cmap = np.asarray(seg.class_map)
+            idx = cmap.astype(np.uint8, copy=False) if cmap.dtype != np.uint8 else cmap
+            self._image = bgr_to_qimage(self._bgra_lut[idx])
+            self._key = key
+        return self._image
+
+
+def draw_segmentation(
+    painter: QPainter,
+    seg: SegmentationMap,
+    vt: ViewTransform,
+    opacity: float,
+    cache: SegmentationCache,
+) -> None:
+    """Blend the colourised class map over the frame with the given opacity (0..1)."""
+    if opacity <= 0.0:
+        return
+    image = cache.image_for(seg)
+    painter.save()
+    painter.setOpacity(max(0.0, min(1.0, opacity)))
+    # Nearest-neighbour keeps class edges crisp and is cheaper than smoothing.
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+    painter.drawImage(vt.target_rect(), image)
+    painter.restore()
+
+
+def draw_segmentation_legend(painter: QPainter, seg: SegmentationMap, width: float) -> None:
+    """A small legend of the classes present, largest share first, top-right."""
+    fractions = sorted(seg.class_fractions().items(), key=lambda kv: -kv[1])[:6]
+    if not fractions:
+        return
+    font = overlay_font(13)
+    painter.setFont(font)
+    fm = QFontMetricsF(font)
+    names = {seg.labels.name(i): i for i in np.unique(np.asarray(seg.class_map)).tolist()}
+    row_h = fm.height() + 6
+    box_w = max(fm.horizontalAdvance(f"{k} {v * 100:.0f}%") for k, v in fractions) + 32
+    x0 = width - box_w - 10
+    painter.fillRect(QRectF(x0, 10, box_w, row_h * len(fractions) + 6), QColor(0, 0, 0, 150))
+    for row, (name, share) in enumerate(fractions):
+        y = 13 + row * row_h
+        painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9), class_color(names.get(name, 0)))
+        painter.setPen(QColor(Qt.GlobalColor.white))
+        painter.drawText(
+            QRectF(x0 + 26, y, box_w - 30, row_h),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            f"{name} {share * 100:.0f}%",
+        )
+
+
+# --- pose ---------------------------------------------------------------------------------
+def draw_poses(
+    painter: QPainter, poses: Poses, vt: ViewTransform, min_score: float = KEYPOINT_MIN_SCORE
+) -> None:
+    """Skeleton lines between confident keypoints and a dot on each."""
+    if len(poses) == 0:
+        return
+    kps = np.asarray(poses.keypoints, np.float64)
+    xy = vt.map_xy(kps[..., :2])
+    ok = kps[..., 2] >= min_score
+    edges = np.asarray(poses.edges, np.int64).reshape(-1, 2)
+    k = kps.shape[1]
+    edges = edges[(edges[:, 0] < k) & (edges[:, 1] < k)]
+    for p in range(len(poses)):
+        color = class_color(p)
+        pen = QPen(color, 3.0)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        good = edges[ok[p, edges[:, 0]] & ok[p, edges[:, 1]]]
+        if len(good):
+            a, b = xy[p, good[:, 0]].tolist(), xy[p, good[:, 1]].tolist()
+            painter.drawLines([QLineF(ax, ay, bx, by) for (ax, ay), (bx, by) in zip(a, b, strict=True)])
+        painter.setPen(QPen(QColor(Qt.GlobalColor.white), 1.5))
+        painter.setBrush(QBrush(color))
+        for x, y in xy[p, ok[p]].tolist():
+            painter.drawEllipse(QPointF(x, y), 4.0, 4.0)
+
+
+# --- classification -----------------------------------------------------------------------
+def draw_classification(painter: QPainter, result: Result, width: float, top_k: int = 3) -> None:
+    """A banner across the top: the top-k labels with their scores, best first."""
+    classes = result.classes[:top_k]
+    if not classes:
+        return
+    font = overlay_font(20)
+    painter.setFont(font)
+    fm = QFontMetricsF(font)
+    row_h = fm.height() + 8
+    rect = QRectF(0, 0, width, row_h * len(classes) + 8)
+    painter.fillRect(rect, QColor(0, 0, 0, 160))
+    bar_w = min(width * 0.35, 260.0)
+    for row, c in enumerate(classes):
+        y = 4 + row * row_h
+        color = class_color(c.index)
+        score = max(0.0, min(1.0, float(c.score)))
+        painter.fillRect(QRectF(12, y + 4, bar_w * score, row_h - 8), color)
+        painter.setPen(QColor(Qt.GlobalColor.white))
+        painter.drawRect(QRectF(12, y + 4, bar_w, row_h - 8))
+        painter.drawText(
+            QRectF(24 + bar_w, y, width - bar_w - 36, row_h),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            f"{c.label}  {score * 100:.1f}%",
+        )
+
+
+# --- everything ---------------------------------------------------------------------------
+def draw_result(
+    painter: QPainter,
+    result: Result | None,
+    vt: ViewTransform,
+    widget_w: float,
+    *,
+    seg_opacity: float = 0.5,
+    seg_cache: SegmentationCache | None = None,
+) -> None:
+    """Draw whatever the result holds (the task's own field)."""
+    if result is None:
+        return
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    if result.segmentation is not None:
+        draw_segmentation(painter, result.segmentation, vt, seg_opacity, seg_cache or SegmentationCache())
+        draw_segmentation_legend(painter, result.segmentation, widget_w)
+    if result.detections is not None:
+        draw_detections(painter, result.detections, vt)
+    if result.poses is not None:
+        draw_poses(painter, result.poses, vt)
+    if result.classes:
+        draw_classification(painter, result, widget_w)
+
+
+def draw_state(painter: QPainter, text: str, width: float, height: float) -> None:
+    """A centred message over the view: 'No signal', 'Reconnecting in 4 s…'."""
+    font = overlay_font(max(16, int(min(width, height) / 20)))
+    painter.setFont(font)
+    fm = QFontMetricsF(font)
+    tw = fm.horizontalAdvance(text) + 48
+    th = fm.height() + 28
+    rect = QRectF((width - tw) / 2, (height - th) / 2, tw, th)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 170))
+    painter.drawRoundedRect(rect, 12, 12)
+    painter.setPen(QColor(Qt.GlobalColor.white))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

@@ -1,0 +1,312 @@
+"""InferenceWorker: the engine Pipeline running in a dedicated QThread.
+
+The worker is a QObject moved to its own QThread. When the thread starts, the worker
+builds the engine :class:`~edgeui.engine.pipeline.Pipeline` there and calls its blocking
+``run()``, so runtime sessions are created and used in that one thread. Models are handed
+to the pipeline as zero-argument loaders, so ``Model.load`` also runs in the inference
+thread between frames — the GUI thread never loads or runs a model.
+
+The GUI talks to the worker only through signals (out) and the small thread-safe methods
+below (in). Results are coalesced: the inference thread overwrites one "latest" slot and
+posts at most one notification at a time; the GUI thread takes whatever is newest when
+it runs. However slow the GUI, at most one result is ever waiting (never a queue of them).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from edgeui.errors import EdgeUIError
+
+log = logging.getLogger(__name__)
+
+STATS_INTERVAL_S = 0.25  # ~4 Hz: the panel is read by people, not machines
+ERROR_REPEAT_S = 3.0  # the same message at most this often (a dead runtime fails per frame)
+
+PipelineFactory = Callable[..., Any]
+
+
+def error_message(exc: BaseException) -> str:
+    """The one sentence to show a user for an exception."""
+    if isinstance(exc, EdgeUIError):
+        return str(exc)
+    return f"Unexpected {type(exc).__name__}: {exc} (see the log; run with --debug for details)."
+
+
+def _default_pipeline_factory(**kwargs: Any) -> Any:
+    from edgeui.engine.pipeline import Pipeline
+
+    return Pipeline(**kwargs)
+
+
+def _default_model_loader(path: str, options: Any = None) -> Any:
+    from edgeui.engine.model import Model
+
+    return Model.load(path, options)
+
+
+class _Runner(QObject):
+    """The QObject moved to the inference QThread; its slot runs the pipeline loop there."""
+
+    def __init__(self, worker: InferenceWorker) -> None:
+        super().__init__()
+        self._worker = worker
+
+    @Slot()
+    def run(self) -> None:
+        self._worker._run()
+
+
+class InferenceWorker(QObject):
+    """Runs the engine pipeline in its own QThread and reports through signals.
+
+    This object itself stays in the GUI thread, so every signal reaches GUI slots and
+    lambdas queued into the GUI thread whichever engine thread emitted it; the loop runs
+    in a private QObject moved to the dedicated QThread.
+    """
+
+    _poke = Signal()  # inference thread -> GUI thread: "a newer result is waiting"
+
+    result_ready = Signal(object)  # FrameResult (newest only), emitted in the GUI thread
+    stats = Signal(object)  # PipelineStats, ~4 Hz
+    state_changed = Signal(object)  # SourceEvent
+    errored = Signal(str)  # one user-facing sentence
+    model_changed = Signal(object)  # the newly running Model
+    model_failed = Signal(str, str)  # path, message (the previous model keeps running)
+    busy = Signal(bool)  # a model is loading
+    finished = Signal()  # the pipeline loop has returned
+
+    def __init__(
+        self,
+        *,
+        source: Any = None,
+        model_path: str | None = None,
+        model_options: Any = None,
+        fps_limit: float | None = None,
+        retry: bool = True,
+        pipeline_factory: PipelineFactory | None = None,
+        model_loader: Callable[[str, Any], Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self._factory = pipeline_factory or _default_pipeline_factory
+        self._loader = model_loader or _default_model_loader
+        self._source = source
+        self._fps_limit = fps_limit
+        self._retry = retry
+        self._lock = threading.Lock()
+        self._pipeline: Any = None
+        self._pending: list[Callable[[Any], None]] = []  # calls made before the pipeline exists
+        self._stopping = False
+        self._model: Any = None
+        self._paused = False
+        # The single "latest" slot between the inference thread and the GUI thread.
+        self._latest: Any = None
+        self._latest_stats: Any = None
+        self._poked = False
+        self._last_stats_t = 0.0
+        self._last_error: tuple[str, float] = ("", 0.0)
+        self.results_delivered = 0
+        self.results_coalesced = 0
+
+        self._poke.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._thread = QThread()
+        self._thread.setObjectName("edgeui-inference")
+        self._runner = _Runner(self)
+        self._runner.moveToThread(self._thread)
+        self._thread.started.connect(self._runner.run)
+        if model_path:
+            self.set_model_path(model_path, model_options)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the inference thread (returns at once)."""
+        if not self._thread.isRunning() and not self._stopping:
+            self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def thread_handle(self) -> QThread:
+        return self._thread
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop the pipeline and join the thread; True when the thread has ended."""
+        with self._lock:
+            self._stopping = True
+            pipeline = self._pipeline
+        if pipeline is not None:
+            try:
+                pipeline.stop(timeout=timeout)
+            except Exception:  # stopping must never raise into a close handler
+                log.exception("pipeline.stop failed")
+        self._thread.quit()
+        ended = self._thread.wait(int(timeout * 1000)) if self._thread.isRunning() else True
+        if not ended:
+            log.error("the inference thread did not stop within %.1f s", timeout)
+        return bool(ended)
+
+    def _run(self) -> None:
+        """Runs in the inference thread: build the pipeline, then loop until stopped."""
+        try:
+            pipeline = self._factory(
+                model=None,
+                source=None,
+                fps_limit=self._fps_limit,
+                retry=self._retry,
+                on_result=self._on_result,
+                on_event=self._on_event,
+                on_error=self._on_error,
+                on_model=self._on_model,
+            )
+            with self._lock:
+                if self._stopping:
+                    return
+                self._pipeline = pipeline
+                pending, self._pending = self._pending, []
+            if self._source is not None:
+                self._safe(pipeline.set_source, self._source)
+            for call in pending:
+                self._safe(call, pipeline)
+            pipeline.run()
+        except Exception as exc:
+            log.exception("the inference loop failed")
+            self._emit_error(error_message(exc))
+        finally:
+            with self._lock:
+                self._pipeline = None
+            self.finished.emit()
+            QThread.currentThread().quit()
+
+    def _safe(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            log.debug("worker call failed", exc_info=True)
+            self._emit_error(error_message(exc))
+
+    def _with_pipeline(self, call: Callable[[Any], None]) -> None:
+        """Run ``call(pipeline)`` now, or as soon as the pipeline exists."""
+        with self._lock:
+            pipeline = self._pipeline
+            if pipeline is None:
+                self._pending.append(call)
+                return
+        self._safe(call, pipeline)
+
+    # --- commands from the GUI thread (thread-safe) ---------------------------------------
+    def set_model_path(self, path: str | Path, options: Any = None) -> None:
+        """Load a model in the inference thread; the current one runs until it is ready."""
+        path = str(path)
+        self.busy.emit(True)
+        loader = functools.partial(self._load_model, path, options)
+        self._with_pipeline(lambda p: p.set_model(loader))
+
+    def set_model(self, model_or_loader: Any) -> None:
+        """Hand the pipeline a ready model (tests, benchmarks) or a zero-argument loader."""
+        self._with_pipeline(lambda p: p.set_model(model_or_loader))
+
+    def set_source(self, source: Any) -> None:
+        """Switch the input (a URI, path or FrameSource) without stopping."""
+        self._source = source
+        self._with_pipeline(lambda p: p.set_source(source))
+
+    def pause(self) -> None:
+        self._paused = True
+        self._with_pipeline(lambda p: p.pause())
+
+    def resume(self) -> None:
+        self._paused = False
+        self._with_pipeline(lambda p: p.resume())
+
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def set_thresholds(self, **changes: Any) -> None:
+        """conf / iou / top_k for the running model; applied from the next frame."""
+        model = self._model
+        if model is not None and hasattr(model, "set_thresholds"):
+            # Model.set_thresholds swaps one frozen dataclass: an atomic attribute store.
+            self._safe(lambda: model.set_thresholds(**changes))
+
+    def current_model(self) -> Any:
+        return self._model
+
+    def pipeline_stats(self) -> Any:
+        with self._lock:
+            pipeline = self._pipeline
+        return pipeline.stats() if pipeline is not None else None
+
+    # --- callbacks from the engine threads ------------------------------------------------
+    def _load_model(self, path: str, options: Any) -> Any:
+        """Runs in the inference thread (the pipeline calls the loader between frames)."""
+        try:
+            model = self._loader(path, options)
+        except Exception as exc:
+            self.model_failed.emit(path, error_message(exc))
+            self.busy.emit(False)
+            raise
+        self.busy.emit(False)
+        return model
+
+    def _on_result(self, frame_result: Any) -> None:
+        now = time.monotonic()
+        stats = None
+        if now - self._last_stats_t >= STATS_INTERVAL_S:
+            self._last_stats_t = now
+            pipeline = self._pipeline
+            if pipeline is not None:
+                try:
+                    stats = pipeline.stats()
+                except Exception:
+                    log.debug("pipeline.stats failed", exc_info=True)
+        with self._lock:
+            if self._latest is not None:
+                self.results_coalesced += 1
+            self._latest = frame_result
+            if stats is not None:
+                self._latest_stats = stats
+            if self._poked:
+                return
+            self._poked = True
+        self._poke.emit()
+
+    @Slot()
+    def _deliver(self) -> None:
+        """GUI thread: take the newest result and stats, then let the next poke through."""
+        with self._lock:
+            result, self._latest = self._latest, None
+            stats, self._latest_stats = self._latest_stats, None
+            self._poked = False
+        if result is not None:
+            self.results_delivered += 1
+            self.result_ready.emit(result)
+        if stats is not None:
+            self.stats.emit(stats)
+
+    def _on_event(self, event: Any) -> None:
+        self.state_changed.emit(event)
+
+    def _on_error(self, exc: BaseException) -> None:
+        if not isinstance(exc, EdgeUIError):
+            log.error("engine error", exc_info=(type(exc), exc, exc.__traceback__))
+        self._emit_error(error_message(exc))
+
+    def _emit_error(self, message: str) -> None:
+        now = time.monotonic()
+        last, t = self._last_error
+        if message == last and now - t < ERROR_REPEAT_S:
+            return
+        self._last_error = (message, now)
+        self.errored.emit(message)
+
+    def _on_model(self, model: Any) -> None:
+        self._model = model
+        self.model_changed.emit(model)
