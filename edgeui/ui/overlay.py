@@ -215,7 +215,8 @@ def draw_poses(
         good = edges[ok[p, edges[:, 0]] & ok[p, edges[:, 1]]]
         if len(good):
             a, b = xy[p, good[:, 0]].tolist(), xy[p, good[:, 1]].tolist()
-            painter.drawLines([QLineF(ax, ay, bx, by) for (ax, ay), (bx, by) in zip(a, b, strict=True)])
+            lines = [QLineF(ax, ay, bx, by) for (ax, ay), (bx, by) in zip(a, b, strict=True)]
+            painter.drawLines(lines)
         painter.setPen(QPen(QColor(Qt.GlobalColor.white), 1.5))
         painter.setBrush(QBrush(color))
         for x, y in xy[p, ok[p]].tolist():
@@ -264,7 +265,8 @@ def draw_result(
         return
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     if result.segmentation is not None:
-        draw_segmentation(painter, result.segmentation, vt, seg_opacity, seg_cache or SegmentationCache())
+        cache = seg_cache or SegmentationCache()
+        draw_segmentation(painter, result.segmentation, vt, seg_opacity, cache)
         draw_segmentation_legend(painter, result.segmentation, widget_w)
     if result.detections is not None:
         draw_detections(painter, result.detections, vt)

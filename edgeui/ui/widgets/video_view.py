@@ -81,7 +81,7 @@ class VideoView(QWidget):
         return self._image is not None
 
     # --- painting -------------------------------------------------------------------------
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         return QSize(960, 540)
 
     def paint_into(self, painter: QPainter, width: float, height: float) -> None:
@@ -103,7 +103,7 @@ class VideoView(QWidget):
         if self._state_text:
             overlay.draw_state(painter, self._state_text, width, height)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         try:
             self.paint_into(painter, self.width(), self.height())
