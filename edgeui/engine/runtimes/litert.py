@@ -84,8 +84,7 @@ def check_flatbuffer(path: Path) -> None:
     root = int.from_bytes(head[:4], "little")
     if root < 8 or root + 4 > size:
         raise ModelLoadError(
-            f"{path}: not a valid TFLite model (corrupt or truncated); download or export it "
-            "again."
+            f"{path}: not a valid TFLite model (corrupt or truncated); download or export it again."
         )
 
 
@@ -107,8 +106,7 @@ def describe_load_error(path: Path, exc: BaseException, backend: Backend) -> str
         )
     if "not a valid Flatbuffer" in raw or "Could not open" in raw:
         return (
-            f"{path}: not a valid TFLite model (corrupt or truncated); download or export it "
-            "again."
+            f"{path}: not a valid TFLite model (corrupt or truncated); download or export it again."
         )
     return f"{path}: {backend.name} could not load the model ({clean_message(raw)})."
 
