@@ -1,0 +1,627 @@
+"""The live pipeline: capture thread -> one "latest frame" slot -> inference loop -> results.
+
+Nothing queues: the capture thread overwrites a single slot, inference always takes the
+newest frame, and frames overwritten before inference took them are counted as dropped.
+Sources that are not live (unpaced files, the unpaced test pattern) are read on demand —
+when inference asks — so they drop nothing and add no waiting time to the latency.
+
+Recovery lives here, once, for every kind of source: a transient failure (``SourceUnavailable``,
+a stall — no new frame for ``stall_timeout`` seconds — or any read exception) closes the
+source, reports ``disconnected``, and reopens it with backoff (1 s doubling to 30 s, forever
+unless ``retry=False``). A permanent failure (``SourceError``: missing file) is reported once.
+
+Threads: ``run()`` runs the inference loop in the calling thread (the GUI worker's QThread,
+or the CLI's main thread) and owns a capture thread. ``on_event`` is called from the capture
+thread; ``on_result``, ``on_error`` and ``on_model`` from the inference thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, is_dataclass, replace
+from typing import Any
+
+from edgeui.engine.sources.base import (
+    FrameSource,
+    SourceEnded,
+    SourceEvent,
+    SourceUnavailable,
+    open_source,
+)
+from edgeui.engine.stats import Percentiles, RateMeter, RollingWindow
+from edgeui.engine.types import Frame, Result, Timings
+from edgeui.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+STAGES: tuple[str, ...] = ("capture", "preprocess", "inference", "postprocess", "end_to_end")
+_NOTHING: Any = object()
+
+__all__ = ["STAGES", "FrameResult", "Percentiles", "Pipeline", "PipelineStats", "StageTimings"]
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    """Milliseconds spent on one frame per stage; end_to_end runs from capture to result."""
+
+    capture_ms: float = 0.0
+    preprocess_ms: float = 0.0
+    inference_ms: float = 0.0
+    postprocess_ms: float = 0.0
+    end_to_end_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """Stage name (see STAGES) -> milliseconds."""
+        return {"capture": self.capture_ms, "preprocess": self.preprocess_ms,
+                "inference": self.inference_ms, "postprocess": self.postprocess_ms,
+                "end_to_end": self.end_to_end_ms}
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """A frame with the result the current model gave for it (``result`` None: no model yet,
+    or ``error`` says why it failed)."""
+
+    frame: Frame
+    result: Result | None
+    timings: StageTimings
+    model_name: str
+    error: str | None = None
+    runtime: str = ""
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    """A snapshot for status bars and summaries; percentiles over the recent window."""
+
+    capture_fps: float = 0.0
+    inference_fps: float = 0.0
+    processed: int = 0
+    dropped: int = 0
+    stages: dict[str, Percentiles] = field(default_factory=dict)
+    source_state: str = "idle"
+    runtime: str = ""
+    source: str = ""
+    errors: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "capture_fps": round(self.capture_fps, 3),
+            "inference_fps": round(self.inference_fps, 3),
+            "processed": self.processed, "dropped": self.dropped, "errors": self.errors,
+            "stages_ms": {k: v.to_dict() for k, v in self.stages.items()},
+            "source_state": self.source_state, "source": self.source, "runtime": self.runtime,
+        }
+
+
+def _is_loader(obj: Any) -> bool:
+    return callable(obj) and not hasattr(obj, "infer")
+
+
+def _describe_runtime(model: Any) -> str:
+    try:
+        return str(model.runtime.describe())
+    except Exception:  # a fake or half-built model: the name is enough
+        return ""
+
+
+class Pipeline:
+    """Runs a model on the newest frames of a source; see the module docstring."""
+
+    def __init__(
+        self,
+        model: Any = None,
+        source: FrameSource | str | None = None,
+        *,
+        fps_limit: float | None = None,
+        retry: bool = True,
+        on_result: Callable[[FrameResult], None] | None = None,
+        on_event: Callable[[SourceEvent], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        on_model: Callable[[object], None] | None = None,
+        stall_timeout: float = 5.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 30.0,
+        window: int = 300,
+        source_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.fps_limit = fps_limit if fps_limit and fps_limit > 0 else None
+        self.retry = retry
+        self.on_result, self.on_event, self.on_error, self.on_model = (
+            on_result, on_event, on_error, on_model)
+        self.stall_timeout = stall_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.source_options = dict(source_options or {})
+
+        self._cond = threading.Condition()  # guards everything below marked (cond)
+        self._slot: tuple[Frame, float] | None = None  # (cond) newest frame, capture ms
+        self._demand = False  # (cond) inference is waiting for a frame
+        self._paused = False  # (cond)
+        self._source_request: FrameSource | str | None = source  # (cond)
+        self._source_gen = 0  # (cond) bumped by set_source
+        self._ended = False  # (cond) the current source has nothing more to give
+        self._fatal: Exception | None = None  # (cond) why it failed for good, to report once
+        self._pending_model: Any = _NOTHING  # (cond)
+
+        self._stop = threading.Event()
+        self._capture_stop = threading.Event()
+        self._finished = threading.Event()
+        self._finished.set()
+        self._running = False
+        self._run_thread: threading.Thread | None = None
+        self._bg_thread: threading.Thread | None = None
+        self._capture_thread: threading.Thread | None = None
+
+        self._model: Any = None
+        self._runtime = ""
+        self._source_state = "idle"
+        self._source_label = "" if source is None else str(getattr(source, "uri", source))
+        self._processed = 0
+        self._dropped = 0
+        self._errors = 0
+        self._last_error = ""
+        self._windows = {k: RollingWindow(window) for k in STAGES}
+        self._capture_rate = RateMeter()
+        self._inference_rate = RateMeter()
+        if model is not None:
+            self.set_model(model)
+
+    # --- control (thread-safe) ------------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        return self._model
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def set_model(self, model_or_loader: Any) -> None:
+        """Use another model from the next frame on. A zero-argument callable is called in
+        the inference thread to load it; if that raises, ``on_error`` gets the error and the
+        current model keeps running."""
+        with self._cond:
+            self._pending_model = model_or_loader
+            self._cond.notify_all()
+
+    def set_source(self, source: FrameSource | str | None) -> None:
+        """Switch to another source (closed and opened in the capture thread)."""
+        with self._cond:
+            self._source_request = source
+            self._source_gen += 1
+            self._ended = False
+            self._fatal = None
+            self._slot = None
+            self._source_label = "" if source is None else str(getattr(source, "uri", source))
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        """Stop running inference (capture goes on, so the source stays connected)."""
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def start(self) -> None:
+        """Run the pipeline in a background thread (``stop()`` ends it)."""
+        if self._running or (self._bg_thread and self._bg_thread.is_alive()):
+            raise RuntimeError("the pipeline is already running")
+        self._finished.clear()
+        self._stop.clear()
+        self._bg_thread = threading.Thread(target=self._run_background, name="edgeui-inference",
+                                           daemon=True)
+        self._bg_thread.start()
+
+    def _run_background(self) -> None:
+        try:
+            self._run(None, None)
+        except Exception as exc:
+            log.debug("pipeline ended with an error", exc_info=True)
+            self._report(exc, raise_without_handler=False)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the loop to end and wait (up to ``timeout``) until it has, unless called from
+        the inference thread itself (a callback or a signal handler)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        me = threading.current_thread()
+        if self._run_thread is me:
+            return
+        if self._bg_thread is not None and self._bg_thread is not me:
+            self._bg_thread.join(timeout)
+        else:
+            self._finished.wait(timeout)
+
+    def stats(self) -> PipelineStats:
+        """A consistent snapshot of rates, counts and percentiles."""
+        with self._cond:
+            processed, dropped, errors = self._processed, self._dropped, self._errors
+            state, label = self._source_state, self._source_label
+        return PipelineStats(
+            capture_fps=self._capture_rate.rate(),
+            inference_fps=self._inference_rate.rate(),
+            processed=processed, dropped=dropped,
+            stages={k: w.percentiles() for k, w in self._windows.items()},
+            source_state=state, runtime=self._runtime, source=label, errors=errors,
+        )
+
+    def reset_stats(self) -> None:
+        with self._cond:
+            self._processed = self._dropped = self._errors = 0
+        for w in self._windows.values():
+            w.clear()
+        self._capture_rate.clear()
+        self._inference_rate.clear()
+
+    # --- the inference loop ---------------------------------------------------------------
+    def run(self, *, frames: int | None = None, duration: float | None = None) -> None:
+        """Run the inference loop in this thread until stop(), the limits, or the source's
+        end. A permanent source failure or a model error is raised when no ``on_error``
+        handler was given."""
+        self._stop.clear()
+        self._run(frames, duration)
+
+    def _run(self, frames: int | None, duration: float | None) -> None:
+        if self._running:
+            raise RuntimeError("the pipeline is already running")
+        old = self._capture_thread
+        if old is not None and old.is_alive():
+            old.join(30.0)  # a previous capture thread still inside a blocking read
+        self._running = True
+        self._finished.clear()
+        self._run_thread = threading.current_thread()
+        self._capture_stop.clear()
+        with self._cond:
+            self._source_gen += 1  # (re)open the requested source in the new capture thread
+            self._ended = False
+            self._fatal = None
+            self._slot = None
+        self._capture_thread = threading.Thread(target=self._capture_loop, name="edgeui-capture",
+                                                daemon=True)
+        self._capture_thread.start()
+        deadline = time.monotonic() + duration if duration is not None else None
+        done = 0
+        try:
+            while not self._stop.is_set():
+                self._apply_model()
+                timeout = 0.1
+                if deadline is not None:
+                    timeout = deadline - time.monotonic()
+                    if timeout <= 0:
+                        break
+                    timeout = min(timeout, 0.1)
+                item, finished = self._take(timeout)
+                if item is None:
+                    if finished:
+                        break
+                    continue
+                started = time.monotonic()
+                self._deliver(self._process(*item))
+                done += 1
+                if frames is not None and done >= frames:
+                    break
+                if self.fps_limit:
+                    self._stop.wait(max(0.0, started + 1.0 / self.fps_limit - time.monotonic()))
+        finally:
+            self._capture_stop.set()
+            with self._cond:
+                self._cond.notify_all()
+            self._capture_thread.join(1.0)
+            self._running = False
+            self._run_thread = None
+            self._finished.set()
+
+    def _take(self, timeout: float) -> tuple[tuple[Frame, float] | None, bool]:
+        """(newest frame or None, whether the loop should end)."""
+        with self._cond:
+            self._demand = not self._paused
+            self._cond.notify_all()
+            self._cond.wait_for(
+                lambda: (self._slot is not None and not self._paused) or self._stop.is_set()
+                or self._ended or self._fatal is not None
+                or self._pending_model is not _NOTHING,
+                timeout,
+            )
+            if self._slot is not None and not self._paused:
+                item, self._slot = self._slot, None
+                self._demand = False
+                return item, False
+            fatal, self._fatal = self._fatal, None
+            ended = self._ended and self._slot is None
+        if fatal is not None:
+            self._report(fatal)
+            # With a handler (the app), wait for another source; without (the CLI), raised.
+            return None, False
+        return None, ended
+
+    def _apply_model(self) -> None:
+        with self._cond:
+            pending, self._pending_model = self._pending_model, _NOTHING
+        if pending is _NOTHING:
+            return
+        if pending is None:
+            self._model, self._runtime = None, ""
+            return
+        try:
+            model = pending() if _is_loader(pending) else pending
+        except Exception as exc:
+            self._report(exc, raise_without_handler=self._model is None)
+            return
+        self._model = model
+        self._runtime = _describe_runtime(model)
+        for w in self._windows.values():  # old model's timings would mislead
+            w.clear()
+        if self.on_model is not None:
+            self.on_model(model)
+
+    def _process(self, frame: Frame, capture_ms: float) -> FrameResult:
+        model = self._model
+        if model is None:
+            e2e = (time.monotonic() - frame.monotonic) * 1e3
+            return FrameResult(frame, None, StageTimings(capture_ms, end_to_end_ms=e2e), "")
+        name = str(getattr(model, "name", ""))
+        t0 = time.perf_counter()
+        t1 = t2 = t0
+        try:
+            feeds, transform = model.prepare(frame.image)
+            t1 = time.perf_counter()
+            outputs = model.infer(feeds)
+            t2 = time.perf_counter()
+            result = model.decode(outputs, transform)
+            t3 = time.perf_counter()
+        except Exception as exc:
+            self._report(exc, raise_without_handler=True)
+            t3 = time.perf_counter()
+            e2e = (time.monotonic() - frame.monotonic) * 1e3
+            timings = StageTimings(capture_ms, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3,
+                                   e2e)
+            return FrameResult(frame, None, timings, name, str(exc), self._runtime)
+        pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
+        if is_dataclass(result):
+            result = replace(result, timings=Timings(pre, inf, post))
+        e2e = (time.monotonic() - frame.monotonic) * 1e3
+        return FrameResult(frame, result, StageTimings(capture_ms, pre, inf, post, e2e), name,
+                           None, self._runtime)
+
+    def _deliver(self, fr: FrameResult) -> None:
+        self._inference_rate.tick()
+        if fr.error is None:
+            for key, value in fr.timings.as_dict().items():
+                self._windows[key].add(value)
+            self._last_error = ""
+        with self._cond:
+            self._processed += 1
+        if self.on_result is not None:
+            self.on_result(fr)
+
+    def _report(self, exc: Exception, raise_without_handler: bool = True) -> None:
+        """Route an error to on_error (once per distinct message in a row) or raise it."""
+        with self._cond:
+            self._errors += 1
+        if self.on_error is None:
+            if raise_without_handler:
+                raise exc
+            log.error("%s", exc)
+            return
+        message = str(exc)
+        if message != self._last_error:
+            self._last_error = message
+            self.on_error(exc)
+
+    # --- the capture thread ---------------------------------------------------------------
+    def _emit(self, state: str, message: str, label: str, retry_in: float | None = None) -> None:
+        with self._cond:
+            self._source_state = state
+        log.info("%s: %s", label, message)
+        if self.on_event is not None:
+            try:
+                self.on_event(SourceEvent(state, message, label, retry_in))
+            except Exception:  # a display bug must not stop capture
+                log.exception("on_event callback failed")
+
+    def _should_leave(self, gen: int) -> bool:
+        return self._capture_stop.is_set() or self._stop.is_set() or self._source_gen != gen
+
+    def _wait(self, seconds: float, gen: int) -> None:
+        """Sleep, waking early on stop or a source switch."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._should_leave(gen), seconds)
+
+    def _capture_loop(self) -> None:
+        source: FrameSource | None = None
+        gen = -1
+        try:
+            while not (self._capture_stop.is_set() or self._stop.is_set()):
+                with self._cond:
+                    if self._source_gen == gen:
+                        # ended/failed or no source: idle until something changes
+                        self._cond.wait_for(lambda g=gen: self._should_leave(g), 0.5)
+                        continue
+                    gen, request = self._source_gen, self._source_request
+                if source is not None:
+                    source.close()
+                    source = None
+                if request is None:
+                    with self._cond:
+                        self._source_state = "idle"
+                    continue
+                source = self._make_source(request, gen)
+                if source is not None:
+                    self._run_source(source, gen)
+        except Exception:  # never die silently: the app would freeze on its last frame
+            log.exception("the capture thread failed")
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+        finally:
+            if source is not None:
+                try:
+                    source.close()
+                except Exception:
+                    log.debug("closing the source failed", exc_info=True)
+
+    def _make_source(self, request: FrameSource | str, gen: int) -> FrameSource | None:
+        if not isinstance(request, str):
+            return request
+        try:
+            return open_source(request, **self.source_options)
+        except SourceError as exc:
+            self._fail(exc, request, gen)
+            return None
+
+    def _fail(self, exc: Exception, label: str, gen: int) -> None:
+        self._emit("failed", str(exc), label)
+        with self._cond:
+            if self._source_gen == gen:
+                self._fatal = exc
+                self._cond.notify_all()
+
+    def _run_source(self, source: FrameSource, gen: int) -> None:
+        """Open, read and recover one source until it ends, fails, or is switched away."""
+        label = str(getattr(source, "uri", source))
+        live = bool(getattr(source, "live", True))
+        backoff = self.backoff_initial
+        opened = False
+        got_frame = False
+        last_frame = time.monotonic()
+        self._emit("connecting", "connecting…", label)
+        while not self._should_leave(gen):
+            if not opened:
+                try:
+                    source.open()
+                except SourceUnavailable as exc:
+                    if not self.retry:
+                        self._fail(exc, label, gen)
+                        return
+                    self._emit("reconnecting", f"{exc} Retrying in {backoff:g} s…", label,
+                               backoff)
+                    self._wait(backoff, gen)
+                    backoff = min(backoff * 2, self.backoff_max)
+                    continue
+                except SourceError as exc:
+                    self._fail(exc, label, gen)
+                    return
+                opened, got_frame, last_frame = True, False, time.monotonic()
+            if not live:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._demand or self._should_leave(gen), 0.1)
+                    if not self._demand:
+                        continue
+            t0 = time.perf_counter()
+            try:
+                frame = source.read()
+            except SourceEnded as exc:
+                self._emit("ended", str(exc) or "ended", label)
+                with self._cond:
+                    if self._source_gen == gen:
+                        self._ended = True
+                        self._cond.notify_all()
+                return
+            except SourceUnavailable as exc:
+                reason = str(exc)
+            except SourceError as exc:
+                self._fail(exc, label, gen)
+                return
+            except Exception as exc:  # OpenCV and friends: treat as a dropped connection
+                reason = f"{label}: read failed ({exc})."
+            else:
+                capture_ms = (time.perf_counter() - t0) * 1e3
+                now = time.monotonic()
+                if frame is not None:
+                    last_frame = now
+                    if not got_frame:
+                        got_frame = True
+                        backoff = self.backoff_initial
+                        self._emit("live", "live", label)
+                    self._publish(frame, capture_ms, gen)
+                    continue
+                if now - last_frame < self.stall_timeout:
+                    continue
+                reason = f"{label}: no new frame for {self.stall_timeout:g} s."
+            # Transient failure: close, tell, wait, reopen (forever unless retry is off).
+            source.close()
+            opened = False
+            self._emit("disconnected", reason, label)
+            if not self.retry:
+                self._fail(SourceUnavailable(reason), label, gen)
+                return
+            self._emit("reconnecting", f"reconnecting in {backoff:g} s…", label, backoff)
+            self._wait(backoff, gen)
+            backoff = min(backoff * 2, self.backoff_max)
+
+    def _publish(self, frame: Frame, capture_ms: float, gen: int) -> None:
+        self._capture_rate.tick()
+        with self._cond:
+            if self._source_gen != gen:
+                return
+            if self._slot is not None and not self._paused:
+                self._dropped += 1
+            self._slot = (frame, capture_ms)
+            self._demand = False
+            self._cond.notify_all()
+
+    # --- iterator convenience --------------------------------------------------------------
+    def results(self, *, frames: int | None = None, duration: float | None = None,
+                maxsize: int = 2) -> Iterator[FrameResult]:
+        """Run in a background thread and yield results; a slow consumer holds inference back
+        (the bounded hand-off), never piles results up. Closing the iterator stops the run."""
+        handoff: queue.Queue[Any] = queue.Queue(maxsize)
+        end = object()
+        errors: list[BaseException] = []
+        previous = self.on_result
+
+        def put(fr: FrameResult) -> None:
+            if previous is not None:
+                previous(fr)
+            while not self._stop.is_set():
+                try:
+                    handoff.put(fr, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def target() -> None:
+            try:
+                self._run(frames, duration)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                while True:
+                    try:
+                        handoff.put(end, timeout=0.1)
+                        break
+                    except queue.Full:
+                        if self._stop.is_set():
+                            with contextlib.suppress(queue.Empty):
+                                handoff.get_nowait()
+
+        self.on_result = put
+        self._stop.clear()
+        thread = threading.Thread(target=target, name="edgeui-inference", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = handoff.get()
+                if item is end:
+                    break
+                yield item
+        finally:
+            self.stop()
+            thread.join(5.0)
+            self.on_result = previous
+        if errors:
+            raise errors[0]
