@@ -46,4 +46,4 @@ def ctx(t: ImageTransform, labels=(), offset=0, **kw) -> DecodeContext:
     return DecodeContext(transform=t, labels=Labels(tuple(labels), offset), **kw)
 
 
-COCO = ("person", "bicycle", "car") + tuple(f"c{i}" for i in range(3, 80))
+COCO = ("person", "bicycle", "car", *(f"c{i}" for i in range(3, 80)))

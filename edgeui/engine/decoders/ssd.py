@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from edgeui.engine.decoders.base import DecodeContext, Sniffed, SniffHints
-from edgeui.engine.decoders.detection import dims, finish_detections, scale_xy
+from edgeui.engine.decoders.detection import describe_shape, dims, finish_detections, scale_xy
 from edgeui.engine.types import Result, TensorSpec
 
 # The op's own output order: TF1 tensor names end in ":1" (classes) and ":2" (scores).
@@ -91,7 +91,9 @@ class SsdPostprocessDecoder:
         if not _prior_classes_first(outputs, pair):
             pair.reverse()
         role = {boxes[0]: "boxes", count[0]: "count"}
-        order = ", ".join(role.get(i, "classes/scores") for i in range(4))
+        order = ", ".join(
+            f"{describe_shape(outputs[i])} {role.get(i, 'classes/scores')}" for i in range(4)
+        )
         return Sniffed(
             self.kind,
             self.task,
