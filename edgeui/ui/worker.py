@@ -213,8 +213,20 @@ class InferenceWorker(QObject):
         """Hand the pipeline a ready model (tests, benchmarks) or a zero-argument loader."""
         self._with_pipeline(lambda p: p.set_model(model_or_loader))
 
-    def set_source(self, source: Any) -> None:
-        """Switch the input (a URI, path or FrameSource) without stopping."""
+    def set_source(self, source: Any, options: dict[str, Any] | None = None) -> None:
+        """Switch the input (a URI, path or FrameSource) without stopping.
+
+        ``options`` go to ``open_source`` (e.g. a slideshow's fps); the source is built
+        here but opened in the capture thread, so this never blocks on a device.
+        """
+        if options:
+            try:
+                from edgeui.engine.sources import open_source
+
+                source = open_source(source, **options)
+            except Exception as exc:
+                self._emit_error(error_message(exc))
+                return
         self._source = source
         self._with_pipeline(lambda p: p.set_source(source))
 

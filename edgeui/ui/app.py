@@ -1,0 +1,194 @@
+"""The desktop app's entry point: ``edgeui [--model M] [--source S] [--screenshot PNG ...]``.
+
+Bootstraps QApplication (high-DPI, excepthooks routed to the notifier and the log), builds
+the worker and the window, starts the demo when nothing was asked for, and makes sure the
+inference thread is stopped and joined — and the camera released — however the app ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("edgeui")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="edgeui", description="The edgeui desktop app: live view of a model's results."
+    )
+    p.add_argument("--model", "-m", help="model file (.onnx or .tflite) to start with")
+    p.add_argument("--source", "-s", help="camera index, device, file, folder, URL or 'synthetic'")
+    p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window, then quit")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS",
+                   help="quit after this many seconds (with --screenshot: take it then)")
+    p.add_argument("--fullscreen", action="store_true", help="start fullscreen")
+    p.add_argument("--kiosk", action="store_true", help="fullscreen, no side panel or toolbar")
+    p.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
+    return p
+
+
+class _ErrorBridge:
+    """Routes uncaught exceptions from any thread to the notifier (via a queued signal)."""
+
+    def __init__(self, notify: Any) -> None:
+        from PySide6.QtCore import QObject, Signal
+
+        class _Bridge(QObject):
+            message = Signal(str)
+
+        self._bridge = _Bridge()
+        self._bridge.message.connect(notify)
+        self._old_hook = sys.excepthook
+        self._old_thread_hook = threading.excepthook
+
+    def install(self) -> None:
+        sys.excepthook = self._hook
+        threading.excepthook = self._thread_hook
+
+    def uninstall(self) -> None:
+        sys.excepthook = self._old_hook
+        threading.excepthook = self._old_thread_hook
+
+    def _report(self, exc_type: type, exc: BaseException, tb: Any) -> None:
+        from edgeui.ui.worker import error_message
+
+        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
+        # RuntimeError: the bridge is gone (shutting down); the log has it.
+        with contextlib.suppress(RuntimeError):
+            self._bridge.message.emit(error_message(exc))
+
+    def _hook(self, exc_type: type, exc: BaseException, tb: Any) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._old_hook(exc_type, exc, tb)
+            return
+        self._report(exc_type, exc, tb)
+
+    def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            self._report(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def _start_plan(args: argparse.Namespace, settings: Any) -> tuple[Any, Any, Any, dict, str]:
+    """(model path, model options, source, source options, first-run message)."""
+    model, options, source, source_options, message = args.model, None, args.source, {}, ""
+    if model and source:
+        return model, options, source, source_options, message
+    try:
+        from edgeui.engine import demo
+    except ImportError:
+        demo = None
+    last = getattr(settings, "last_model", "") if settings is not None else ""
+    if not model and args.source and last and Path(last).is_file():
+        model = last
+    if demo is not None:
+        try:
+            plan = demo.demo_plan()
+        except Exception as exc:  # the demo is a nicety: never let it stop the app
+            log.warning("demo unavailable: %s", exc)
+            plan = None
+        if plan is not None:
+            if not model and plan.model_path is not None:
+                model = str(plan.model_path)
+                options = demo.demo_model_options()
+            if not source:
+                source, source_options = plan.source_uri, dict(plan.source_options)
+            if not args.model:
+                message = plan.message
+    if not source:
+        source = "synthetic"
+    if not model and not message:
+        message = ("No model yet: open an .onnx or .tflite file with Ctrl+O, or drop one on "
+                   "the window.")
+    return model, options, source, source_options, message
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app; returns the process exit code."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="edgeui: %(levelname)s: %(message)s")
+    if args.screenshot and not os.environ.get("QT_QPA_PLATFORM") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ) and sys.platform.startswith("linux"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from edgeui.ui.main_window import MainWindow
+    from edgeui.ui.worker import InferenceWorker
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "edgeui"])
+    app.setApplicationName("edgeui")
+    app.setOrganizationName("edgeui")
+
+    settings = None
+    try:
+        from edgeui.config import Settings
+
+        settings = Settings.load()
+    except Exception as exc:
+        log.warning("settings not loaded: %s", exc)
+
+    model, options, source, source_options, message = _start_plan(args, settings)
+    worker = InferenceWorker(source=source)
+    window = MainWindow(worker, settings)
+    bridge = _ErrorBridge(window.notify_error)
+    bridge.install()
+    app.aboutToQuit.connect(worker.stop)  # joins the thread and releases the camera
+
+    if getattr(settings, "error", None) is not None:
+        window.notifier.notify(str(settings.error), "warning")
+    if message:
+        window.notifier.notify(message, "info")
+    window.set_source(source, source_options or None)
+    if model:
+        window.model_picker.add_model_path(model)
+        window.load_model(model, options)
+    worker.start()
+
+    if args.kiosk:
+        window.toggle_fullscreen()
+    elif args.fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+
+    if args.screenshot or args.quit_after is not None:
+        delay = args.quit_after if args.quit_after is not None else 3.0
+        target = args.screenshot
+
+        def finish() -> None:
+            if target:
+                Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                if not window.grab().save(str(target)):
+                    log.error("could not write the screenshot %s", target)
+                    app.exit(2)
+                    return
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(int(max(0.0, delay) * 1000), finish)
+
+    try:
+        code = app.exec()
+    finally:
+        worker.stop()
+        bridge.uninstall()
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

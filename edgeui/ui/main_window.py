@@ -1,0 +1,359 @@
+"""The main window: assembles the live view, the side panel and the controls.
+
+No logic of its own beyond wiring: the worker does inference, the widgets show things,
+``controls`` writes snapshots. Everything a user can get wrong ends up in the notifier.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from edgeui.ui import controls
+from edgeui.ui.widgets.video_view import VideoView
+from edgeui.ui.worker import InferenceWorker, error_message
+
+log = logging.getLogger(__name__)
+
+MODEL_SUFFIXES = (".onnx", ".tflite")
+
+
+def _side_widgets() -> dict[str, Any]:
+    """The side panel's widget classes; stand-ins for any module that is missing."""
+    classes: dict[str, Any] = {}
+    try:
+        from edgeui.ui.widgets.notifier import Notifier
+
+        classes["notifier"] = Notifier
+    except ImportError:
+        classes["notifier"] = controls.FallbackNotifier
+    try:
+        from edgeui.ui.widgets.model_picker import ModelPicker
+
+        classes["model_picker"] = ModelPicker
+    except ImportError:
+        classes["model_picker"] = lambda parent=None: controls.FallbackPicker("Model", parent)
+    try:
+        from edgeui.ui.widgets.source_picker import SourcePicker
+
+        classes["source_picker"] = SourcePicker
+    except ImportError:
+        classes["source_picker"] = lambda parent=None: controls.FallbackPicker("Source", parent)
+    try:
+        from edgeui.ui.widgets.results_panel import ResultsPanel
+
+        classes["results"] = ResultsPanel
+    except ImportError:
+        classes["results"] = controls.FallbackResults
+    return classes
+
+
+def _new(factory: Any, settings: Any, parent: QWidget) -> Any:
+    """Build a side widget, giving it the settings when its constructor takes them."""
+    try:
+        takes_settings = "settings" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin Qt constructor
+        takes_settings = False
+    if takes_settings:
+        return factory(settings=settings, parent=parent)
+    return factory(parent=parent)
+
+
+class MainWindow(QMainWindow):
+    """Live view in the centre, pickers/results/notifications at the side, a toolbar."""
+
+    snapshot_saved = Signal(str, str)  # png path, json path
+
+    def __init__(
+        self, worker: InferenceWorker, settings: Any = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.settings = settings
+        self.model_path: str | None = None
+        self._pending_model: str | None = None
+        self._latest: Any = None
+        self.setWindowTitle("edgeui")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        classes = _side_widgets()
+        self.view = VideoView()
+        self.notifier = _new(classes["notifier"], settings, self)
+        self.model_picker = _new(classes["model_picker"], settings, self)
+        self.source_picker = _new(classes["source_picker"], settings, self)
+        self.results = _new(classes["results"], settings, self)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        for w in (self.model_picker, self.source_picker, self.results, self.notifier):
+            side_layout.addWidget(w)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(320)
+        self.side_panel = scroll
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([900, 360])
+        self.setCentralWidget(splitter)
+        self._build_toolbar()
+        self._connect()
+
+    # --- construction ---------------------------------------------------------------------
+    def _action(self, text: str, keys: list[str], slot: Any, tip: str) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setToolTip(f"{tip} ({', '.join(keys)})" if keys else tip)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work in fullscreen with the toolbar hidden too
+        return action
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Controls")
+        bar.setMovable(False)
+        bar.setStyleSheet(f"QToolButton {{ min-height: {controls.TOUCH_PX}px; "
+                          f"min-width: {controls.TOUCH_PX}px; padding: 0 10px; }}")
+        self.toolbar = bar
+        self.open_action = self._action("Open model…", ["Ctrl+O"], self.open_model_dialog,
+                                        "Open an .onnx or .tflite model")
+        self.pause_action = self._action("Pause", ["Space"], self.toggle_pause,
+                                         "Pause or resume inference")
+        self.pause_action.setCheckable(True)
+        self.snapshot_action = self._action("Snapshot", ["S"], self.snapshot,
+                                            "Save the view as PNG and the result as JSON")
+        self.fullscreen_action = self._action("Fullscreen", ["F11", "F"], self.toggle_fullscreen,
+                                              "Fullscreen on/off")
+        self.inspect_action = self._action("Inspect model", ["Ctrl+I"], self.open_inspector,
+                                           "What edgeui understood about this model, and why")
+        self._action("Leave fullscreen", ["Esc"], self.leave_fullscreen, "Leave fullscreen")
+        for a in (self.open_action, self.pause_action, self.snapshot_action,
+                  self.fullscreen_action, self.inspect_action):
+            bar.addAction(a)
+        bar.addSeparator()
+        self.conf_slider = controls.LabeledSlider("Confidence", 0.25)
+        self.iou_slider = controls.LabeledSlider("IoU", 0.45)
+        self.opacity_slider = controls.LabeledSlider("Mask", self.view.segmentation_opacity())
+        for s in (self.conf_slider, self.iou_slider, self.opacity_slider):
+            bar.addWidget(s)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: "working"
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setFormat("loading model")
+        self.busy_action = bar.addWidget(self.busy_bar)
+        self.busy_action.setVisible(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _connect(self) -> None:
+        w = self.worker
+        w.result_ready.connect(self.on_result)
+        w.stats.connect(self.results.show_stats)
+        w.state_changed.connect(self.on_state)
+        w.errored.connect(self.notify_error)
+        w.model_changed.connect(self.on_model_changed)
+        w.model_failed.connect(self.on_model_failed)
+        w.busy.connect(self.set_busy)
+        self.model_picker.model_chosen.connect(self.load_model)
+        self.source_picker.source_chosen.connect(self.set_source)
+        self.conf_slider.value_changed.connect(lambda v: self._threshold(conf=v))
+        self.iou_slider.value_changed.connect(lambda v: self._threshold(iou=v))
+        self.opacity_slider.value_changed.connect(self.view.set_segmentation_opacity)
+
+    # --- worker -> view -------------------------------------------------------------------
+    def on_result(self, frame_result: Any) -> None:
+        self._latest = frame_result
+        self.view.show_frame_result(frame_result)
+        self.results.show_result(frame_result)
+
+    def on_state(self, event: Any) -> None:
+        self.view.set_state_text(controls.state_text(event))
+        if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
+            level = "error" if event.state == "failed" else "warning"
+            self.notifier.notify(event.message, level)
+
+    def notify_error(self, message: str) -> None:
+        self.notifier.notify(message, "error")
+
+    def on_model_changed(self, model: Any) -> None:
+        path = str(getattr(model, "path", "") or self._pending_model or "")
+        self.model_path = path or self.model_path
+        self.setWindowTitle(f"edgeui — {getattr(model, 'name', Path(path).stem)}")
+        thresholds = getattr(model, "thresholds", None)
+        if thresholds is not None:
+            self.conf_slider.set_value(getattr(thresholds, "conf", self.conf_slider.value()))
+            self.iou_slider.set_value(getattr(thresholds, "iou", self.iou_slider.value()))
+        if path:
+            self.model_picker.set_current(path)
+            self.model_picker.set_status(path, True, "")
+            if self.settings is not None:
+                self.settings.last_model = path
+
+    def on_model_failed(self, path: str, message: str) -> None:
+        self.model_picker.set_status(path, False, message)
+        self.notifier.notify(message, "error")
+        if self.model_path:
+            self.model_picker.set_current(self.model_path)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy_action.setVisible(bool(busy))
+
+    # --- user -> worker -------------------------------------------------------------------
+    def load_model(self, path: str, options: Any = None) -> None:
+        """Ask the worker to switch to a model file (the current one runs until it's ready)."""
+        self._pending_model = str(path)
+        if options is None:
+            options = self._model_options(str(path))
+        self.worker.set_model_path(str(path), options)
+
+    def _model_options(self, path: str) -> Any:
+        """ModelOptions from the remembered per-model settings (threads, provider...)."""
+        if self.settings is None or not hasattr(self.settings, "model_settings"):
+            return None
+        try:
+            from edgeui.engine.model import ModelOptions
+            from edgeui.engine.runtimes.base import RuntimeOptions
+
+            ms = self.settings.model_settings(path)
+            rt: dict[str, Any] = {}
+            for key in ("threads", "provider", "delegate"):
+                if getattr(ms, key, None) is not None:
+                    rt[key] = getattr(ms, key)
+            overrides = {k: getattr(ms, k) for k in ("conf", "iou", "top_k")
+                         if getattr(ms, k, None) is not None}
+            runtime = RuntimeOptions(**rt) if rt else RuntimeOptions()
+            return ModelOptions(runtime=runtime, overrides=overrides)
+        except Exception:  # settings are a convenience: a bad entry never blocks a model
+            log.debug("per-model settings not applied", exc_info=True)
+            return None
+
+    def set_source(self, uri: str, options: dict[str, Any] | None = None) -> None:
+        self.view.set_state_text("Connecting…")
+        self.worker.set_source(uri, options)
+        self.source_picker.set_current(uri)
+        if self.settings is not None and hasattr(self.settings, "add_recent_source"):
+            self.settings.add_recent_source(uri)
+            self.settings.last_source = uri
+
+    def _threshold(self, **change: float) -> None:
+        self.worker.set_thresholds(**change)
+        if self.settings is not None and self.model_path and hasattr(
+            self.settings, "update_model_settings"
+        ):
+            self.settings.update_model_settings(self.model_path, **change)
+
+    def toggle_pause(self) -> None:
+        if self.worker.is_paused():
+            self.worker.resume()
+            self.pause_action.setChecked(False)
+            self.pause_action.setText("Pause")
+        else:
+            self.worker.pause()
+            self.pause_action.setChecked(True)
+            self.pause_action.setText("Resume")
+
+    def snapshot(self) -> tuple[Path, Path] | None:
+        if self._latest is None:
+            self.notifier.notify("Nothing to snapshot yet: wait for the first frame.", "warning")
+            return None
+        folder = getattr(self.settings, "snapshots_dir", "") if self.settings else ""
+        if not folder:
+            from edgeui.config import default_snapshots_dir
+
+            folder = str(default_snapshots_dir())
+        try:
+            png, js = controls.save_snapshot(self.view, self._latest, folder)
+        except Exception as exc:
+            self.notifier.notify(error_message(exc), "error")
+            return None
+        self.notifier.notify(f"Snapshot saved: {png}", "info")
+        self.snapshot_saved.emit(str(png), str(js))
+        return png, js
+
+    def toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.leave_fullscreen()
+        else:
+            self.side_panel.hide()
+            self.toolbar.hide()
+            self.showFullScreen()
+
+    def leave_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.side_panel.show()
+            self.toolbar.show()
+            self.showNormal()
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a model", "", "Models (*.onnx *.tflite);;All files (*)"
+        )
+        if path:
+            self.model_picker.add_model_path(path)
+            self.load_model(path)
+
+    def open_inspector(self) -> None:
+        if not self.model_path:
+            self.notifier.notify("No model is running yet: open one with Ctrl+O.", "warning")
+            return
+        try:
+            from edgeui.ui.widgets.inspector import InspectorDialog
+        except ImportError:
+            self.notifier.notify("The model inspector is not available in this build.", "warning")
+            return
+        dialog = InspectorDialog(self.model_path, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    # --- drag and drop --------------------------------------------------------------------
+    @staticmethod
+    def _model_files(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls()
+                if u.isLocalFile() and u.toLocalFile().lower().endswith(MODEL_SUFFIXES)]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._model_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._model_files(event)
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        for path in files:
+            self.model_picker.add_model_path(path)
+        self.load_model(files[0])
+
+    # --- shutdown -------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.worker.stop()
+        if self.settings is not None and hasattr(self.settings, "save"):
+            try:
+                self.settings.save()
+            except Exception as exc:  # never keep a window open because settings failed
+                log.warning("settings not saved: %s", exc)
+        super().closeEvent(event)
