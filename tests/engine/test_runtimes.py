@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import re
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -275,6 +276,24 @@ def test_litert_specs_and_constants(tmp_path):
     assert cmap.dtype == np.int64  # not a quantised output: keeps its dtype
     assert re.fullmatch(r"LiteRT \d+\.\d+\S* · XNNPACK · 2 threads", rt.describe())
     assert rt.warnings == ()
+
+
+def test_litert_load_keeps_stderr_clean(tmp_path):
+    # A fresh process: TFLite prints its "INFO: Created ... XNNPACK delegate" line only once.
+    good = make_tflite_model(tmp_path / "m.tflite")
+    bad = make_custom_op_tflite(tmp_path / "c.tflite")
+    code = (
+        "import sys; from edgeui.engine.runtimes.base import load_runtime\n"
+        "load_runtime(sys.argv[1])\n"
+        "try:\n    load_runtime(sys.argv[2])\nexcept Exception as e:\n    print(e)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(good), str(bad)],
+        capture_output=True, text=True, timeout=60, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # native INFO lines go to the debug log instead
+    assert "needs the custom operator 'fake-op'" in proc.stdout
 
 
 def test_litert_outputs_are_copies(tmp_path):

@@ -6,11 +6,16 @@ tflite_runtime, tensorflow.lite. A missing package disables only this runtime.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import importlib.metadata
+import logging
+import os
 import re
-from collections.abc import Mapping
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +26,8 @@ import numpy as np
 from edgeui.engine.runtimes.base import RuntimeOptions
 from edgeui.engine.types import TensorSpec
 from edgeui.errors import ConfigError, InferenceError, ModelLoadError
+
+log = logging.getLogger(__name__)
 
 # (module with Interpreter/load_delegate, display name, distribution for the version)
 BACKENDS: tuple[tuple[str, str, str], ...] = (
@@ -86,6 +93,30 @@ def check_flatbuffer(path: Path) -> None:
         raise ModelLoadError(
             f"{path}: not a valid TFLite model (corrupt or truncated); download or export it again."
         )
+
+
+@contextlib.contextmanager
+def native_stderr_to_log(what: str) -> Iterator[None]:
+    """Send what native code prints on fd 2 (e.g. "INFO: Created TensorFlow Lite XNNPACK
+    delegate for CPU.") to the debug log, so a CLI error stays one line on stderr."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (some embedded/GUI launches): nothing to hide
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace").strip()
+            if text:
+                log.debug("%s: %s", what, text)
 
 
 def describe_load_error(path: Path, exc: BaseException, backend: Backend) -> str:
@@ -168,8 +199,9 @@ class LiteRTRuntime:
             kwargs["experimental_delegates"] = [self._load_delegate(self.options.delegate)]
             self.delegate_name = Path(self.options.delegate).name
         try:
-            self.interpreter = self.backend.module.Interpreter(**kwargs)
-            self.interpreter.allocate_tensors()
+            with native_stderr_to_log(str(self.path)):
+                self.interpreter = self.backend.module.Interpreter(**kwargs)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(describe_load_error(self.path, exc, self.backend)) from exc
 
