@@ -14,6 +14,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Settings, models and caches in a temporary folder: tests never touch the user's."""
+    root = tmp_path_factory.mktemp("edgeui-home")
+    monkeypatch.setenv("EDGEUI_CONFIG_DIR", str(root / "config"))
+    monkeypatch.setenv("EDGEUI_DATA_DIR", str(root / "data"))
+    monkeypatch.setenv("EDGEUI_CACHE_DIR", str(root / "cache"))
+    monkeypatch.setenv("EDGEUI_SYSTEM_CONFIG", str(root / "none.toml"))
+
+
+@pytest.fixture(autouse=True)
 def _no_dangling_qthreads(request: pytest.FixtureRequest):
     """Fail any test that leaves a QThread running (napari's ``_dangling_qthreads`` idea)."""
     import gc
