@@ -42,7 +42,7 @@ class MJPEGServer:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
                 self.end_headers()
@@ -55,7 +55,7 @@ class MJPEGServer:
                             owner._alive.wait(0.05)
                             continue
                         image[:] = (owner.served * 7) % 256
-                        ok, buf = cv2.imencode(".jpg", image)
+                        _ok, buf = cv2.imencode(".jpg", image)
                         data = buf.tobytes()
                         self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
                                          b"Content-Length: %d\r\n\r\n" % len(data) + data + b"\r\n")
