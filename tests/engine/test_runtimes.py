@@ -194,6 +194,45 @@ def test_onnx_runtime_failure_becomes_inference_error(onnx_model, monkeypatch):
     assert str(e.value) == "det.onnx: inference failed (Non-zero status code)."
 
 
+def test_onnx_provider_chatter_stays_off_stdout(onnx_model, monkeypatch, capsys, caplog):
+    def chatty(path, sess_options=None, providers=None):
+        print("*************** EP Error ***************")  # what onnxruntime does on fallback
+        return REAL_SESSION(path, sess_options, providers=[CPU])
+
+    monkeypatch.setattr(ort, "InferenceSession", chatty)
+    with caplog.at_level("INFO", logger="edgeui.engine.runtimes.onnx"):
+        load_runtime(onnx_model)
+    assert capsys.readouterr().out == ""
+    assert "EP Error" in caplog.text
+
+
+class EPFail(Exception):
+    """Same name as onnxruntime's pybind exception for a provider failing mid-run."""
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_onnx_provider_failing_mid_run_falls_back_to_cpu(onnx_model, monkeypatch, strict):
+    rt = load_runtime(onnx_model, RuntimeOptions(strict_providers=strict))
+    real_run, calls = rt.session.run, []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise EPFail("CUDA failure 700: an illegal memory access")
+        return real_run(*args)
+
+    monkeypatch.setattr(rt.session, "run", flaky)
+    rt.providers = ("CUDAExecutionProvider", CPU)  # pretend it started on a GPU
+    feed = {"images": np.zeros((1, 3, 64, 64), np.float32)}
+    if strict:
+        with pytest.raises(InferenceError, match="CUDAExecutionProvider failed while running"):
+            rt.run(feed)
+        return
+    np.testing.assert_array_equal(rt.run(feed)[0], BOXES)
+    assert rt.providers == (CPU,)
+    assert "continuing on CPUExecutionProvider" in rt.warnings[-1]
+
+
 def test_onnx_metadata(tmp_path):
     p = make_onnx_model(tmp_path / "m.onnx", metadata={"task": "detect", "stride": "32"}, opset=13)
     meta = load_runtime(p).metadata()

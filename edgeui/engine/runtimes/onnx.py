@@ -5,6 +5,8 @@ onnxruntime is imported inside the class so a missing package disables only this
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
 from collections.abc import Mapping
@@ -67,6 +69,7 @@ _ORT_TYPES: dict[str, str] = {
 }
 
 _INT64_MAX = 2**63 - 1
+CPU = "CPUExecutionProvider"
 
 
 def canonical_provider(name: str, known: list[str]) -> str:
@@ -244,10 +247,20 @@ class OnnxRuntime:
             so.intra_op_num_threads = int(threads)
         so.graph_optimization_level = self._graph_level()
         so.log_severity_level = 3  # errors only; we report provider problems ourselves
+        # onnxruntime print()s its provider fallback notes to stdout, which would corrupt
+        # `--json` output: capture them and log them instead.
+        chatter = io.StringIO()
         try:
-            self.session = ort.InferenceSession(str(self.path), so, providers=requested)
+            with contextlib.redirect_stdout(chatter):
+                self.session = ort.InferenceSession(str(self.path), so, providers=requested)
         except Exception as exc:  # onnxruntime raises its own pybind types
             raise ModelLoadError(describe_load_error(self.path, exc, self.version)) from exc
+        finally:
+            if chatter.getvalue().strip():
+                log.info("%s: %s", self.path.name, " ".join(chatter.getvalue().split()))
+        # We do the run-time fallback ourselves (see run), without printing to stdout.
+        with contextlib.suppress(AttributeError):
+            self.session.disable_fallback()
 
         self.providers: tuple[str, ...] = tuple(self.session.get_providers())
         for p in requested:
@@ -343,11 +356,32 @@ class OnnxRuntime:
         """Run once; float feeds for float16/integer inputs are converted here."""
         prepared = self._prepare(feeds)
         try:
-            return list(self.session.run(self._output_names, prepared))
+            try:
+                return list(self.session.run(self._output_names, prepared))
+            except Exception as exc:
+                if type(exc).__name__ != "EPFail" or self.providers == (CPU,):
+                    raise
+                self._fall_back_to_cpu(exc)
+                return list(self.session.run(self._output_names, prepared))
+        except InferenceError:
+            raise
         except Exception as exc:
             raise InferenceError(
                 f"{self.path.name}: inference failed ({clean_ort_message(exc)})."
             ) from exc
+
+    def _fall_back_to_cpu(self, exc: BaseException) -> None:
+        """An accelerator failed mid-run: continue on CPU, or stop when providers are strict."""
+        message = (
+            f"{self.path.name}: {self.providers[0]} failed while running "
+            f"({clean_ort_message(exc)}); continuing on CPUExecutionProvider."
+        )
+        if self.options.strict_providers:
+            raise InferenceError(message.split("; continuing")[0] + " (strict providers is on).")
+        log.warning("%s", message)
+        self.warnings = (*self.warnings, message)
+        self.session.set_providers([CPU])
+        self.providers = tuple(self.session.get_providers())
 
     # ------------------------------------------------------------------ reporting
     def describe(self) -> str:
