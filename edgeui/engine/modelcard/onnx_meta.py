@@ -1,7 +1,7 @@
 """ONNX metadata without the ``onnx`` package: a tiny protobuf reader for ModelProto's top level.
 
 Only the top-level fields are read; the graph (field 7, usually almost the whole file) is
-skipped by its length, so reading a 200 MB model costs microseconds and no memory.
+seeked over by its length, so reading a 200 MB model costs microseconds and no memory.
 ``interpret_onnx`` then turns the metadata_props written by common exporters (Ultralytics,
 YOLOv5, the ONNX ``Image.*`` convention, OpenVINO Model API) into model-card facts.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import mmap
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from edgeui.errors import ModelLoadError
 
@@ -85,14 +84,72 @@ class _Reader:
                 raise self._fail(f"unsupported wire type {wire}")
 
 
+class _FileReader(_Reader):
+    """The same wire reader over an open file: big fields we do not need are seeked over."""
+
+    _SKIP = frozenset({7, 20, 25})  # graph, training_info, functions
+
+    def __init__(self, f: BinaryIO, size: int, source: str) -> None:
+        super().__init__(b"", source)
+        self.f = f
+        self.end = size
+
+    def _byte(self) -> int:
+        b = self.f.read(1)
+        if not b:
+            raise self._fail("varint runs past the end")
+        self.pos += 1
+        return b[0]
+
+    def varint(self) -> int:
+        result = shift = 0
+        while True:
+            b = self._byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+            if shift > 63:
+                raise self._fail("varint too long")
+
+    def fields(self):
+        while self.pos < self.end:
+            tag = self.varint()
+            num, wire = tag >> 3, tag & 7
+            if num == 0:
+                raise self._fail("field number 0")
+            if wire == 0:
+                yield num, wire, self.varint()
+                continue
+            if wire not in (1, 2, 5):
+                raise self._fail(f"unsupported wire type {wire}")
+            size = {1: 8, 5: 4}.get(wire) or self.varint()
+            if self.pos + size > self.end:
+                raise self._fail(f"field {num} is longer than the file")
+            if num in self._SKIP:
+                self.f.seek(size, 1)
+                value: Any = _Skipped(size)
+            else:
+                value = self.f.read(size)
+            self.pos += size
+            yield num, wire, value
+
+
+class _Skipped:
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+
 def _text(value: Any) -> str:
     return bytes(value).decode("utf-8", errors="replace") if not isinstance(value, int) else ""
 
 
-def parse_model_proto(data: bytes | memoryview, source: str = "model") -> dict[str, Any]:
-    """Read ModelProto's top-level fields (graph skipped). Raises ModelLoadError if corrupt."""
+def _parse_fields(fields, source: str) -> dict[str, Any]:
     out: dict[str, Any] = {"opset_import": [], "metadata_props": {}}
-    for num, wire, value in _Reader(memoryview(data), source).fields():
+    for num, wire, value in fields:
         if num == 1 and wire == 0:
             out["ir_version"] = value
         elif num in (2, 3, 4, 6) and wire == 2:
@@ -104,7 +161,7 @@ def parse_model_proto(data: bytes | memoryview, source: str = "model") -> dict[s
             out["graph_bytes"] = len(value)
         elif num == 8 and wire == 2:
             entry: dict[str, Any] = {"domain": "", "version": 0}
-            for n2, w2, v2 in _Reader(value, source).fields():
+            for n2, w2, v2 in _Reader(bytes(value), source).fields():
                 if n2 == 1 and w2 == 2:
                     entry["domain"] = _text(v2)
                 elif n2 == 2 and w2 == 0:
@@ -112,7 +169,7 @@ def parse_model_proto(data: bytes | memoryview, source: str = "model") -> dict[s
             out["opset_import"].append(entry)
         elif num == 14 and wire == 2:
             key, val = "", ""
-            for n2, w2, v2 in _Reader(value, source).fields():
+            for n2, w2, v2 in _Reader(bytes(value), source).fields():
                 if n2 == 1 and w2 == 2:
                     key = _text(v2)
                 elif n2 == 2 and w2 == 2:
@@ -123,18 +180,19 @@ def parse_model_proto(data: bytes | memoryview, source: str = "model") -> dict[s
     return out
 
 
+def parse_model_proto(data: bytes, source: str = "model") -> dict[str, Any]:
+    """Read ModelProto's top-level fields (graph skipped). Raises ModelLoadError if corrupt."""
+    return _parse_fields(_Reader(bytes(data), source).fields(), source)
+
+
 def read_onnx_header(path: Path) -> dict[str, Any]:
-    """Parse the ModelProto header of an ONNX file through mmap (no copy of the graph)."""
+    """Parse the ModelProto header of an ONNX file, seeking over the graph (never read)."""
     try:
         with path.open("rb") as f:
-            if path.stat().st_size == 0:
+            size = path.stat().st_size
+            if size == 0:
                 raise ModelLoadError(f"{path}: the file is empty; export the model again.")
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                view = memoryview(mm)
-                try:
-                    return parse_model_proto(view, str(path))
-                finally:
-                    view.release()
+            return _parse_fields(_FileReader(f, size, str(path)).fields(), str(path))
     except OSError as exc:
         raise ModelLoadError(f"{path}: cannot read the file ({exc.strerror}).") from exc
 
