@@ -276,3 +276,14 @@ def test_end_to_end_empty():
     dec = get_decoder("end_to_end")
     assert len(dec.decode([np.zeros((1, 300, 6), np.float32)], ctx(t)).detections) == 0
     assert len(dec.decode([np.zeros((1, 0, 6), np.float32)], ctx(t)).detections) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "shape"),
+    [("anchor_free", (1, 84, 0)), ("anchor_free", (1, 0, 84)), ("yolov5", (1, 0, 85)),
+     ("yolox", (1, 0, 85)), ("end_to_end", (1, 0, 7))],
+)  # fmt: skip
+def test_zero_anchor_outputs_give_no_detections(kind, shape):
+    t = TRANSFORMS["center"]
+    res = get_decoder(kind).decode([np.zeros(shape, np.float32)], ctx(t))
+    assert res.detections is not None and len(res.detections) == 0

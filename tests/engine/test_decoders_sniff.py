@@ -75,6 +75,11 @@ def test_task_hint_limits_decoders():
     assert sniff_all(NCHW_640, outs((1, 84, 8400)), SniffHints(task="classification")) is None
     claim = sniff_all(NCHW_640, outs((1, 84, 8400)), SniffHints(task="detect"))
     assert claim is not None and claim.kind == "anchor_free"
+    # Ultralytics' "segment" is our "segmentation"; two outputs need the hint to be claimed.
+    two = outs((1, 21, 160, 160), (1, 10))
+    assert sniff_all(NCHW_640, two, SniffHints()) is None
+    claim = sniff_all(NCHW_640, two, SniffHints(task="segment"))
+    assert claim is not None and claim.kind == "segmentation"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ generic ones (classification's any-vector).
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from collections.abc import Sequence
 
 from edgeui.engine.decoders.base import Decoder, Sniffed, SniffHints
@@ -90,6 +91,8 @@ def sniff_all(
     When ``hints.task`` is set only decoders of that task are asked.
     """
     hints = hints or SniffHints()
+    if hints.task is not None:
+        hints = replace(hints, task=normalize_task(hints.task))
     for decoder in decoders_by_priority(hints.task):
         try:
             claim = decoder.sniff(inputs, outputs, hints)

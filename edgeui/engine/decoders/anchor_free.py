@@ -106,20 +106,21 @@ class AnchorFreeDecoder:
             cf = a.shape[0] == 4 + nc if nc else a.shape[0] < a.shape[1]
         if nc is None:
             nc = (a.shape[0] if cf else a.shape[1]) - 4
+        cls = a[4 : 4 + nc] if cf else a[:, 4 : 4 + nc]
+        axis = 0 if cf else 1  # the class axis
+        if cls.size == 0:
+            return empty_detections(ctx)
+        conf = cls.max(axis=axis)
+        cand = np.flatnonzero(conf >= ctx.conf_threshold)
+        if cand.size == 0:
+            return empty_detections(ctx)
+        # Class ids and boxes for the few candidates only.
         if cf:
-            cls = a[4 : 4 + nc]
-            conf = cls.max(axis=0) if cls.size else np.zeros(a.shape[1], np.float32)
-            cand = np.flatnonzero(conf >= ctx.conf_threshold)
             ids = cls[:, cand].argmax(axis=0)
             xywh = a[:4, cand].T.astype(np.float32)
         else:
-            cls = a[:, 4 : 4 + nc]
-            conf = cls.max(axis=1) if cls.size else np.zeros(a.shape[0], np.float32)
-            cand = np.flatnonzero(conf >= ctx.conf_threshold)
             ids = cls[cand].argmax(axis=1)
             xywh = a[cand, :4].astype(np.float32)
-        if cand.size == 0:
-            return empty_detections(ctx)
         if is_normalized(xywh, p):
             xywh = scale_xy(xywh, ctx.transform, "xywh")
         return finish_detections(xywh_to_xyxy(xywh), conf[cand], ids, ctx)

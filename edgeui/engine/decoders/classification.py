@@ -80,6 +80,9 @@ class ClassificationDecoder:
         v = np.asarray(outputs[index], dtype=np.float32).reshape(-1)
         spec = ctx.output_specs[index] if index < len(ctx.output_specs) else None
         quantized = bool(spec is not None and spec.quantized)
+        t = ctx.transform
+        if v.size == 0:
+            return Result("classification", t.source_w, t.source_h)
         probs = to_probabilities(v, str(ctx.params.get("activation", "auto")), quantized)
         k = max(0, min(int(ctx.top_k), probs.size))
         top = np.argpartition(-probs, k - 1)[:k] if 0 < k < probs.size else np.arange(k)
@@ -87,7 +90,6 @@ class ClassificationDecoder:
         classes = tuple(
             Classification(int(i), ctx.labels.name(int(i)), float(probs[i])) for i in top
         )
-        t = ctx.transform
         return Result("classification", t.source_w, t.source_h, classes=classes)
 
 
