@@ -10,8 +10,8 @@ generic ones (classification's any-vector).
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 
 from edgeui.engine.decoders.base import Decoder, Sniffed, SniffHints
 from edgeui.engine.types import TensorSpec
