@@ -3,7 +3,8 @@
 Layouts: "argmax" ``[1, H, W]`` / ``[H, W]`` integer class ids (a float map of fractions is
 read as a one-class probability map); "NHWC" ``[1, H, W, C]`` and "NCHW" ``[1, C, H, W]``
 scores (C = 1 means one foreground class). The letterbox padding is cropped away (scaled to
-the map's resolution) and the map is resized to the source image with nearest neighbour.
+the map's resolution, before any argmax) and the map is resized to the source image with
+nearest neighbour.
 """
 
 from __future__ import annotations
@@ -73,8 +74,21 @@ def sniff_layout(
     return None
 
 
-def class_map_of(out: np.ndarray, layout: str) -> np.ndarray:
-    """The (H, W) class-index map at the model's resolution."""
+def content_slices(mh: int, mw: int, t: ImageTransform) -> tuple[slice, slice]:
+    """Rows and columns of an mh x mw map that cover image content (not letterbox padding)."""
+    x1, y1, x2, y2 = t.content_region()
+    fx, fy = mw / max(t.input_w, 1), mh / max(t.input_h, 1)
+    cx1, cy1 = int(np.floor(x1 * fx)), int(np.floor(y1 * fy))
+    cx2 = max(cx1 + 1, min(mw, int(np.ceil(x2 * fx))))
+    cy2 = max(cy1 + 1, min(mh, int(np.ceil(y2 * fy))))
+    return slice(cy1, cy2), slice(cx1, cx2)
+
+
+def class_map_of(out: np.ndarray, layout: str, t: ImageTransform) -> np.ndarray:
+    """The (h, w) class-index map of the image content, at the model's resolution.
+
+    Padding is cropped BEFORE the argmax so per-class scores over the padding cost nothing.
+    """
     a = np.asarray(out)
     if layout == "argmax":
         m = np.squeeze(a)
@@ -83,11 +97,17 @@ def class_map_of(out: np.ndarray, layout: str) -> np.ndarray:
                 f"the segmentation decoder expects a [1, H, W] class map but got shape "
                 f"{list(a.shape)}; check the layout named in the model's sidecar."
             )
+        m = m[content_slices(*m.shape, t)]
         if m.dtype.kind == "f" and not np.all(m == np.round(m)):
             return (m >= 0.5).astype(np.uint8)  # a one-class probability map
-        return m.astype(np.int64, copy=False)
+        return m
     a = a.reshape(a.shape[-3:])
-    channel_axis = -1 if layout == "NHWC" else 0
+    if layout == "NHWC":
+        ys, xs = content_slices(a.shape[0], a.shape[1], t)
+        a, channel_axis = a[ys, xs, :], -1
+    else:
+        ys, xs = content_slices(a.shape[1], a.shape[2], t)
+        a, channel_axis = a[:, ys, xs], 0
     if a.shape[channel_axis] == 1:
         scores = np.take(a, 0, axis=channel_axis)
         # One foreground class: probabilities split at 0.5, logits at 0.
@@ -97,22 +117,15 @@ def class_map_of(out: np.ndarray, layout: str) -> np.ndarray:
 
 
 def to_source(m: np.ndarray, t: ImageTransform) -> np.ndarray:
-    """Crop the map to the image content (no padding) and resize it to the source size."""
+    """Resize a content class map to the source size (nearest neighbour), in a small dtype."""
     import cv2
 
-    mh, mw = m.shape
-    x1, y1, x2, y2 = t.content_region()
-    fx, fy = mw / max(t.input_w, 1), mh / max(t.input_h, 1)
-    cx1, cy1 = int(np.floor(x1 * fx)), int(np.floor(y1 * fy))
-    cx2 = max(cx1 + 1, min(mw, int(np.ceil(x2 * fx))))
-    cy2 = max(cy1 + 1, min(mh, int(np.ceil(y2 * fy))))
-    crop = m[cy1:cy2, cx1:cx2]
-    top = int(crop.max()) if crop.size else 0
+    top = int(m.max()) if m.size else 0
     dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.int32
-    crop = np.ascontiguousarray(crop.astype(dtype, copy=False))
-    if crop.shape == (t.source_h, t.source_w):
-        return crop
-    return cv2.resize(crop, (t.source_w, t.source_h), interpolation=cv2.INTER_NEAREST_EXACT)
+    m = np.ascontiguousarray(m.astype(dtype, copy=False))
+    if m.shape == (t.source_h, t.source_w):
+        return m
+    return cv2.resize(m, (t.source_w, t.source_h), interpolation=cv2.INTER_NEAREST_EXACT)
 
 
 class SegmentationDecoder:
@@ -140,7 +153,8 @@ class SegmentationDecoder:
             return Sniffed(
                 self.kind,
                 self.task,
-                {"layout": layout, "output": index},
+                {"layout": layout, "output": index}
+                | ({"num_classes": classes} if classes and classes > 1 else {}),
                 f"output {describe_shape(spec)} is {what} at input-like resolution: "
                 f"semantic segmentation",
             )
@@ -150,7 +164,7 @@ class SegmentationDecoder:
         index = int(ctx.params.get("output", 0) or 0)
         out = np.asarray(outputs[index])
         layout = ctx.params.get("layout") or self._layout_of(out, ctx)
-        m = to_source(class_map_of(out, str(layout)), ctx.transform)
+        m = to_source(class_map_of(out, str(layout), ctx.transform), ctx.transform)
         t = ctx.transform
         seg = SegmentationMap(m, labels=ctx.labels)
         return Result("segmentation", t.source_w, t.source_h, segmentation=seg)
