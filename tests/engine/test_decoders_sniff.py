@@ -68,6 +68,8 @@ def test_sniff_params_are_usable():
     assert "anchor-free" in claim.reason and "80 classes" in claim.reason
     seg = sniff_all(NCHW_640, outs((1, 116, 8400), (1, 32, 160, 160)), SniffHints())
     assert seg.params["num_classes"] == 80  # mask coefficients are not classes
+    deeplab = sniff_all(NHWC_513, outs((1, 513, 513, 21)), SniffHints())
+    assert deeplab.params == {"layout": "NHWC", "output": 0, "num_classes": 21}
 
 
 def test_task_hint_limits_decoders():
