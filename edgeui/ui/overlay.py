@@ -17,7 +17,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from edgeui.engine.types import Detections, Poses, Result, SegmentationMap
-from edgeui.ui.qimage import bgr_to_qimage
+from edgeui.ui.qimage import ArrayImage
 
 KEYPOINT_MIN_SCORE = 0.3
 
@@ -139,14 +139,18 @@ class SegmentationCache:
         self._bgra_lut[:, 1] = rgb[:, 1]
         self._bgra_lut[:, 2] = rgb[:, 0]
         self._bgra_lut[:, 3] = 255
-        self._bgra_lut[0, 3] = 0  # class 0 is background in every common segmentation set
+        # Class 0 is background in every common segmentation set: fully transparent. The
+        # LUT is premultiplied (transparent = all zeros), the format Qt blends fastest.
+        self._bgra_lut[0] = 0
 
     def image_for(self, seg: SegmentationMap) -> QImage:
         key = id(seg.class_map)
         if key != self._key or self._image is None:
             cmap = np.asarray(seg.class_map)
             idx = cmap.astype(np.uint8, copy=False) if cmap.dtype != np.uint8 else cmap
-            self._image = bgr_to_qimage(self._bgra_lut[idx])
+            self._image = ArrayImage(
+                self._bgra_lut[idx], QImage.Format.Format_ARGB32_Premultiplied
+            )
             self._key = key
         return self._image
 

@@ -36,6 +36,8 @@ class VideoView(QWidget):
         self._seg_opacity = 0.5
         self._seg_cache = overlay.SegmentationCache()
         self.frames_painted = 0
+        # Smooth (bilinear) scaling keeps text and edges legible when the frame is scaled.
+        self._smooth = True
 
     # --- data in --------------------------------------------------------------------------
     def show_frame(self, image: np.ndarray, result: Result | None = None) -> None:
@@ -90,7 +92,7 @@ class VideoView(QWidget):
         if self._image is not None:
             img = self._image
             vt = overlay.ViewTransform.fit(img.width(), img.height(), width, height)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
             painter.drawImage(vt.target_rect(), img)
             overlay.draw_result(
                 painter,
