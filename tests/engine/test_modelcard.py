@@ -111,6 +111,11 @@ def test_every_field_has_a_known_source_and_a_reason(tmp_path: Path):
         prov = card.why(key)
         assert prov.source in SOURCES, key
         assert key in card.provenance and prov.reason, key
+    # the same choices under the card's field names, which `inspect` shows
+    assert card.why("decoder") == card.why("decoder_kind")
+    assert card.why("input_size") == card.why("size")
+    assert card.why("letterbox_align") == card.why("align")
+    assert card.why("pad_value") == card.why("pad")
 
 
 def test_explicit_sidecar_and_decoder_table(tmp_path: Path):

@@ -3,7 +3,11 @@
 Every field is taken from the strongest source that has it, in the order of ``card.SOURCES``:
 command-line overrides > sidecar > label file beside the model > metadata inside the model
 (ONNX metadata_props / TFLite associated files and TFLITE_METADATA) > shape heuristics >
-defaults. ``card.provenance[field]`` keeps the source and a one-line reason for each.
+defaults. ``card.provenance[field]`` keeps the source and a one-line reason for each, under
+the sidecar's keys (task, decoder_kind, decoder_params, labels, label_offset, size, layout,
+color, resize, pad, align, mean, std, raw_pixels, interpolation, dtype, conf, iou, top_k,
+max_detections, name) and also under the card's field names (decoder, input_size, pad_value,
+letterbox_align, conf_threshold, iou_threshold, thresholds).
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ _DEFAULTS: dict[str, tuple[Any, str]] = {
     "std": ((255.0, 255.0, 255.0), "edgeui default (pixels 0..1)"),
     "raw_pixels": (False, "edgeui default"),
 }
+
+
+# provenance alias -> key: card / PreprocessSpec field names for the sidecar-style keys.
+_ALIASES = {"decoder": "decoder_kind", "input_size": "size", "height": "size", "width": "size",
+            "pad_value": "pad", "letterbox_align": "align", "conf_threshold": "conf",
+            "iou_threshold": "iou", "thresholds": "conf"}  # fmt: skip
 
 
 class _Layers:
@@ -312,6 +322,9 @@ def build_card(
     else:
         name, provenance["name"] = path.stem, Provenance("default", "the file name")
 
+    # The same choices under the card's / PreprocessSpec's field names (what `inspect` shows).
+    for alias, key in _ALIASES.items():
+        provenance[alias] = provenance[key]
     metadata: dict[str, Any] = {"format": fmt, **meta.raw}
     with contextlib.suppress(Exception):  # a runtime without metadata() (a fake) is fine
         metadata["runtime"] = dict(runtime.metadata())
