@@ -49,7 +49,8 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 def test_infer_json_detection_maps_boxes_to_source_pixels(tmp_path, image, capsys):
     model = make_onnx_model(
         tmp_path / "det.onnx", input_shape=(1, 3, 640, 640), outputs=[anchor_free_output()],
-        metadata={"task": "detect", "names": "{0: 'cat', 1: 'dog', 2: 'bird'}", "imgsz": "[640, 640]"},
+        metadata={"task": "detect", "names": "{0: 'cat', 1: 'dog', 2: 'bird'}",
+                  "imgsz": "[640, 640]"},
     )
     code, out, err = run_cli(capsys, "infer", str(model), str(image), "--json")
     assert code == 0, err

@@ -35,7 +35,7 @@ def test_letterbox_topleft_bgr_0_255_like_yolox():
     assert (tf.pad_x, tf.pad_y) == (0.0, 0.0) and tf.scale_x == pytest.approx(0.65)
     assert tensor[0, :, 10, 10].tolist() == [10, 20, 30]  # BGR, unnormalised
     assert tensor[0, :, 415, 10].tolist() == [114, 114, 114]  # padding at the bottom only
-    x, y = tf.to_source_points(np.array([416.0]), np.array([0.0]))
+    x, _ = tf.to_source_points(np.array([416.0]), np.array([0.0]))
     assert x[0] == pytest.approx(640, abs=1)
 
 
