@@ -226,6 +226,13 @@ class MainWindow(QMainWindow):
 
     def _model_options(self, path: str) -> Any:
         """ModelOptions from the remembered per-model settings (threads, provider...)."""
+        try:
+            from edgeui.engine import demo
+
+            if demo.is_demo_model(path):  # BlazeFace needs its card overrides, wherever chosen
+                return demo.demo_model_options()
+        except ImportError:
+            pass
         if self.settings is None or not hasattr(self.settings, "model_settings"):
             return None
         try:
