@@ -1,0 +1,64 @@
+"""`edgeui bench MODEL`: bare runtime vs full pipeline throughput, latency and memory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from edgeui.commands.common import add_model_arguments, model_options_from_args
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from edgeui.engine.bench import DEFAULT_SOURCE
+
+    parser.add_argument("model", type=Path, help="a .onnx or .tflite file")
+    parser.add_argument("--source", default=DEFAULT_SOURCE,
+                        help=f"pipeline source (default {DEFAULT_SOURCE}: a 640x480 test "
+                        "pattern produced as fast as inference takes it)")
+    parser.add_argument("--frames", type=_positive_int, default=200,
+                        help="measured frames per phase (default 200)")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured frames first")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_arguments(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    from edgeui.engine.bench import run_bench
+    from edgeui.engine.model import Model
+    from edgeui.engine.sources import open_source
+
+    open_source(args.source)  # a bad source fails before the long part
+    options = model_options_from_args(args)
+
+    def on_event(ev: object) -> None:
+        if getattr(ev, "state", "") not in ("connecting", "live"):
+            print(f"edgeui: source {ev}", file=sys.stderr)
+
+    report = run_bench(lambda: Model.load(args.model, options), source=args.source,
+                       frames=args.frames, warmup=max(0, args.warmup), on_event=on_event)
+    data = report.to_dict()
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    print(f"model     {data['model']}\nruntime   {data['runtime']}\nsource    {data['source']}")
+    print(f"load      {data['load_ms']:.1f} ms, first inference {data['first_inference_ms']:.1f}"
+          f" ms, peak RSS {data['peak_rss_mb']:.0f} MB")
+    print(f"bare      {data['bare_fps']:.1f} fps (inference p50 "
+          f"{data['bare_inference_ms']['p50']:.2f} ms)")
+    print(f"pipeline  {data['pipeline_fps']:.1f} fps, ratio {data['ratio']:.3f}, "
+          f"{data['dropped']} dropped")
+    print(f"{'stage':<12}{'p50':>9}{'p95':>9}{'p99':>9}  ms")
+    for stage, p in data["stages_ms"].items():
+        print(f"{stage:<12}{p['p50']:>9.2f}{p['p95']:>9.2f}{p['p99']:>9.2f}")
+    print(f"pre+post  {100 * data['pre_post_share']:.1f} % of the frame time; "
+          f"end-to-end p50 = {data['end_to_end_over_bare']:.2f} x bare inference")
+    return 0

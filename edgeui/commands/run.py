@@ -1,0 +1,132 @@
+"""`edgeui run MODEL --source SRC`: headless live inference, one JSON line per frame.
+
+Lines go to stdout (or ``--jsonl FILE``), flushed one by one; source events and the final
+summary go to stderr. Ctrl-C and SIGTERM (systemd's stop) end the run cleanly, summary
+included, with exit code 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from edgeui.commands.common import add_model_arguments, model_options_from_args
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, help="a .onnx or .tflite file")
+    parser.add_argument("--source", required=True,
+                        help="camera index or /dev/videoN or camera:<name or serial>, a video "
+                        "file, an image, a folder or glob of images, rtsp:// or http(s):// "
+                        "URL, or synthetic[:WxH@FPS]")
+    parser.add_argument("--frames", type=_positive_int, help="stop after N processed frames")
+    parser.add_argument("--duration", type=_positive_float, help="stop after S seconds")
+    parser.add_argument("--jsonl", default="-", metavar="FILE|-",
+                        help="where to write JSON lines (default: - for stdout)")
+    parser.add_argument("--csv", metavar="FILE", help="also write one CSV row per frame")
+    parser.add_argument("--fps-limit", type=_positive_float, metavar="F",
+                        help="run inference at most F times per second")
+    parser.add_argument("--no-retry", action="store_true",
+                        help="fail at once when the camera or stream is not available")
+    parser.add_argument("--loop", action="store_true",
+                        help="play a video file or image folder again from the start")
+    parser.add_argument("--every-frame", action="store_true",
+                        help="read a video file as fast as inference goes, dropping nothing "
+                        "(default: at the file's own frame rate, like a camera)")
+    parser.add_argument("--stall-timeout", type=_positive_float, default=5.0, metavar="S",
+                        help="reconnect when no new frame came for S seconds (default 5)")
+    add_model_arguments(parser)
+
+
+def source_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.loop:
+        options["loop"] = True
+    if args.every_frame:
+        options["realtime"] = False
+    return options
+
+
+def summary_line(stats: Any, elapsed: float) -> str:
+    fps = stats.processed / elapsed if elapsed > 0 else 0.0
+    e2e = stats.stages.get("end_to_end")
+    inf = stats.stages.get("inference")
+    parts = [f"{stats.processed} frames in {elapsed:.1f} s ({fps:.1f} fps)",
+             f"{stats.dropped} dropped"]
+    if stats.errors:
+        parts.append(f"{stats.errors} errors")
+    if e2e is not None and stats.processed:
+        parts.append(f"latency p50 {e2e.p50:.1f} ms p95 {e2e.p95:.1f} ms")
+    if inf is not None and stats.processed:
+        parts.append(f"inference p50 {inf.p50:.1f} ms")
+    return "edgeui: " + ", ".join(parts)
+
+
+def main(args: argparse.Namespace) -> int:
+    from edgeui.engine.model import Model
+    from edgeui.engine.pipeline import Pipeline
+    from edgeui.engine.record import CsvSink, JsonlSink
+    from edgeui.engine.sources import open_source
+
+    # A missing file fails here, before the model is even loaded.
+    source = open_source(args.source, **source_options(args))
+    model = Model.load(args.model, model_options_from_args(args))
+    for warning in getattr(model.runtime, "warnings", ()):
+        print(f"edgeui: warning: {warning}", file=sys.stderr)
+    sink = JsonlSink(args.jsonl, model=str(model.path), runtime=model.runtime.describe())
+    csv_sink = CsvSink(args.csv) if args.csv else None
+
+    def on_result(fr: Any) -> None:
+        try:
+            sink.write(fr)
+            if csv_sink is not None:
+                csv_sink.write(fr)
+        except BrokenPipeError:  # `edgeui run ... | head`: the reader is gone
+            pipeline.stop()
+
+    def on_event(ev: Any) -> None:
+        print(f"edgeui: source {ev.source}: {ev.message}", file=sys.stderr, flush=True)
+
+    pipeline = Pipeline(model, source, fps_limit=args.fps_limit, retry=not args.no_retry,
+                        on_result=on_result, on_event=on_event,
+                        stall_timeout=args.stall_timeout)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        pipeline.stop()
+        # A second Ctrl-C interrupts whatever is still blocking.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    started = time.monotonic()
+    try:
+        pipeline.run(frames=args.frames, duration=args.duration)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        pipeline.stop()
+        try:
+            sink.close()
+            if csv_sink is not None:
+                csv_sink.close()
+        except BrokenPipeError:
+            pass
+        print(summary_line(pipeline.stats(), time.monotonic() - started), file=sys.stderr)
+    return 0

@@ -1,0 +1,175 @@
+"""`edgeui bench`: the bare runtime against the full pipeline, in one process.
+
+(a) bare: only ``model.infer`` on a pre-made input — the ceiling nobody can beat;
+(b) pipeline: source -> capture thread -> preprocess -> inference -> decode, as `run` does.
+Their ratio says what our plumbing costs. Also: load time, first inference, peak RSS.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edgeui.engine.pipeline import STAGES, Pipeline
+from edgeui.engine.stats import Percentiles
+
+DEFAULT_SOURCE = "synthetic:640x480@0"  # unpaced: frames on demand, as fast as inference
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MiB."""
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1024.0 / (1024.0 if sys.platform == "darwin" else 1.0)
+    except ImportError:  # Windows
+        import psutil
+
+        info = psutil.Process().memory_info()
+        return float(getattr(info, "peak_wset", info.rss)) / 2**20
+
+
+def current_rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def percentiles(values_ms: list[float]) -> Percentiles:
+    if not values_ms:
+        return Percentiles()
+    p50, p95, p99 = np.percentile(np.asarray(values_ms, np.float64), (50, 95, 99))
+    return Percentiles(float(p50), float(p95), float(p99))
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    model: str
+    runtime: str
+    source: str
+    frames: int
+    load_ms: float
+    first_inference_ms: float
+    bare_fps: float
+    pipeline_fps: float
+    bare_inference_ms: Percentiles
+    stages_ms: dict[str, Percentiles] = field(default_factory=dict)
+    dropped: int = 0
+    peak_rss_mb: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.pipeline_fps / self.bare_fps if self.bare_fps else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        pre = self.stages_ms.get("preprocess", Percentiles()).p50
+        post = self.stages_ms.get("postprocess", Percentiles()).p50
+        frame_ms = 1e3 / self.pipeline_fps if self.pipeline_fps else 0.0
+        e2e = self.stages_ms.get("end_to_end", Percentiles()).p50
+        return {
+            "model": self.model, "runtime": self.runtime, "source": self.source,
+            "frames": self.frames,
+            "bare_fps": round(self.bare_fps, 2), "pipeline_fps": round(self.pipeline_fps, 2),
+            "ratio": round(self.ratio, 4),
+            "load_ms": round(self.load_ms, 2),
+            "first_inference_ms": round(self.first_inference_ms, 2),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "dropped": self.dropped,
+            "bare_inference_ms": self.bare_inference_ms.to_dict(),
+            "stages_ms": {k: self.stages_ms.get(k, Percentiles()).to_dict() for k in STAGES},
+            # The goals, computed: plumbing share of a frame and latency over bare inference.
+            "pre_post_share": round((pre + post) / frame_ms, 4) if frame_ms else 0.0,
+            "end_to_end_over_bare": round(e2e / self.bare_inference_ms.p50, 3)
+            if self.bare_inference_ms.p50 else 0.0,
+        }
+
+
+def bare_loop(model: Any, frames: int, warmup: int = 5) -> tuple[float, list[float]]:
+    """(fps, per-call ms) of ``model.infer`` on one pre-made input."""
+    feeds = model.dummy_feeds()
+    for _ in range(warmup):
+        model.infer(feeds)
+    times = []
+    start = time.perf_counter()
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        model.infer(feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    elapsed = time.perf_counter() - start
+    return (frames / elapsed if elapsed > 0 else 0.0), times
+
+
+class _PipelineRounds:
+    """One pipeline run several times; fps and percentiles over the measured frames only."""
+
+    def __init__(self, model: Any, source: str, window: int,
+                 on_event: Callable[[Any], None] | None) -> None:
+        self.marks: list[float] = []
+        self.frames = 0
+        self.seconds = 0.0
+        self.pipeline = Pipeline(model, source, on_result=self._on_result, on_event=on_event,
+                                 window=window, retry=False)
+
+    def _on_result(self, _fr: Any) -> None:
+        self.marks.append(time.perf_counter())
+
+    def run(self, frames: int, warmup: int = 0) -> None:
+        if warmup:
+            self.pipeline.run(frames=warmup)
+            self.pipeline.reset_stats()  # percentiles over measured frames only
+        self.marks.clear()
+        self.pipeline.run(frames=frames + 1)  # n+1 marks span n frame intervals
+        if len(self.marks) > 1:
+            self.frames += len(self.marks) - 1
+            self.seconds += self.marks[-1] - self.marks[0]
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
+              frames: int = 200, warmup: int = 5, rounds: int = 4,
+              on_event: Callable[[Any], None] | None = None) -> BenchReport:
+    """Load the model (timed), then measure the bare loop and the full pipeline.
+
+    The two are interleaved in ``rounds`` chunks, so a change of machine load or clock
+    speed during the benchmark affects both sides of the ratio alike.
+    """
+    t0 = time.perf_counter()
+    model = model_loader()
+    load_ms = (time.perf_counter() - t0) * 1e3
+    feeds = model.dummy_feeds()
+    t0 = time.perf_counter()
+    model.infer(feeds)
+    first_ms = (time.perf_counter() - t0) * 1e3
+    rounds = max(1, min(rounds, frames))
+    chunk = [frames // rounds + (1 if i < frames % rounds else 0) for i in range(rounds)]
+    bare_times: list[float] = []
+    bare_seconds = 0.0
+    piped = _PipelineRounds(model, source, max(frames, 10), on_event)
+    for i, n in enumerate(chunk):
+        fps, times = bare_loop(model, n, warmup if i == 0 else 0)
+        bare_times += times
+        bare_seconds += n / fps if fps else 0.0
+        piped.run(n, warmup if i == 0 else 0)
+    bare_fps = len(bare_times) / bare_seconds if bare_seconds > 0 else 0.0
+    pipeline_fps, pipeline = piped.fps, piped.pipeline
+    stats = pipeline.stats()
+    try:
+        runtime = model.runtime.describe()
+    except Exception:
+        runtime = ""
+    return BenchReport(
+        model=str(getattr(model, "path", getattr(model, "name", ""))), runtime=runtime,
+        source=source, frames=frames, load_ms=load_ms, first_inference_ms=first_ms,
+        bare_fps=bare_fps, pipeline_fps=pipeline_fps,
+        bare_inference_ms=percentiles(bare_times), stages_ms=dict(stats.stages),
+        dropped=stats.dropped, peak_rss_mb=peak_rss_mb(),
+    )
