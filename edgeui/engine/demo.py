@@ -85,13 +85,29 @@ def demo_model_overrides() -> dict[str, Any]:
     return {k: list(v) if isinstance(v, list) else v for k, v in DEMO_OVERRIDES.items()}
 
 
+def demo_sidecar_path() -> Path | None:
+    """The shipped sidecar describing BlazeFace (``resources/demo/blazeface.yaml``)."""
+    from edgeui.resources import resource_path
+
+    path = resource_path("demo", "blazeface.yaml")
+    return path if path.is_file() else None
+
+
 def demo_model_options(runtime: Any = None) -> Any:
-    """``ModelOptions`` for the demo model: ``Model.load(demo_model_path(), this)``."""
+    """``ModelOptions`` for the demo model: ``Model.load(demo_model_path(), this)``.
+
+    Uses the shipped sidecar (so ``inspect`` names it as the source of each choice), or the
+    same settings as overrides when the resources folder is not there.
+    """
     from edgeui.engine.model import ModelOptions
 
-    if runtime is None:
-        return ModelOptions(overrides=demo_model_overrides())
-    return ModelOptions(runtime=runtime, overrides=demo_model_overrides())
+    sidecar = demo_sidecar_path()
+    kwargs: dict[str, Any] = (
+        {"sidecar": sidecar} if sidecar else {"overrides": demo_model_overrides()}
+    )
+    if runtime is not None:
+        kwargs["runtime"] = runtime
+    return ModelOptions(**kwargs)
 
 
 def sample_photos(names: Sequence[str] = DEMO_PHOTOS) -> list[Path]:

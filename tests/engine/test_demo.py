@@ -59,10 +59,16 @@ def test_photo_slideshow_without_camera(tmp_path: Path, monkeypatch: pytest.Monk
     assert source is not None
 
 
-def test_demo_options_describe_blazeface() -> None:
+def test_demo_options_describe_blazeface(monkeypatch: pytest.MonkeyPatch) -> None:
     opts = demo.demo_model_options()
-    assert opts.overrides["decoder"] == "blazeface"
-    assert opts.overrides["task"] == "detection"
+    assert opts.sidecar is not None and opts.sidecar.name == "blazeface.yaml"
+    from edgeui.engine.modelcard.sidecar import load_sidecar_file
+
+    assert load_sidecar_file(opts.sidecar)["decoder"] == "blazeface"
+    # Without the resources folder the same settings travel as overrides.
+    monkeypatch.setattr(demo, "demo_sidecar_path", lambda: None)
+    opts = demo.demo_model_options()
+    assert opts.overrides["decoder"] == "blazeface" and opts.overrides["task"] == "detection"
     # Returned dicts are copies: callers may change them freely.
     demo.demo_model_overrides()["mean"].append(0)
     assert demo.DEMO_OVERRIDES["mean"] == [127.5, 127.5, 127.5]

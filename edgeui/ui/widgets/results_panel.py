@@ -1,0 +1,365 @@
+"""The results panel: what the model says about the newest frame, and how fast it says it.
+
+Top-k classes with bars, detection counts per class, segmentation class shares, pose people
+and keypoints; live stats (capture/inference fps, per-stage p50/p95, end-to-end latency,
+drops, the runtime actually used) and a latency chart. Built for a result per frame: rows are
+a fixed pool of painted widgets that are reused (never re-created), text is refreshed at most
+a few times a second, and only the newest pending result is ever rendered.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from edgeui.ui.widgets.latency_chart import LatencyChart
+from edgeui.ui.widgets.style import ACCENT, BORDER, MUTED, TEXT
+
+MAX_ROWS = 8
+Row = tuple[str, float, str, QColor]  # label, bar fraction 0..1, value text, colour
+RESULT_INTERVAL_S = 0.15  # text refresh at most ~7 times a second
+STATS_INTERVAL_S = 0.25
+KEYPOINT_MIN_SCORE = 0.3
+
+
+def _class_color(class_id: int) -> QColor:
+    """The overlay's stable colour for a class, so the panel matches the boxes."""
+    try:
+        from edgeui.ui.overlay import class_color
+    except ImportError:  # the overlay module is optional for this widget
+        return QColor(ACCENT)
+    return class_color(int(class_id))
+
+
+class BarRow(QWidget):
+    """One painted row: a name, a value text and a proportional bar (reused, not rebuilt)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = ""
+        self.value_text = ""
+        self.fraction = 0.0
+        self.color = QColor(ACCENT)
+        self.setMinimumHeight(30)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(240, 30)
+
+    def set_data(self, label: str, fraction: float, value_text: str, color: QColor) -> None:
+        fraction = float(min(max(fraction, 0.0), 1.0))
+        if (label, value_text, fraction, color) == (
+            self.label, self.value_text, self.fraction, self.color,
+        ):  # fmt: skip
+            return
+        self.label, self.value_text, self.fraction, self.color = label, value_text, fraction, color
+        self.setToolTip(f"{label}: {value_text}")
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        bar_h = 6.0
+        track = QRectF(r.left(), r.bottom() - bar_h, r.width(), bar_h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(BORDER)
+        p.drawRoundedRect(track, 3, 3)
+        p.setBrush(self.color)
+        fill = QRectF(track.left(), track.top(), track.width() * self.fraction, bar_h)
+        p.drawRoundedRect(fill, 3, 3)
+        text_rect = QRectF(r.left(), r.top(), r.width(), r.height() - bar_h - 2)
+        fm = p.fontMetrics()
+        value_w = fm.horizontalAdvance(self.value_text) + 8
+        p.setPen(TEXT)
+        name = fm.elidedText(self.label, Qt.TextElideMode.ElideRight, int(r.width() - value_w))
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        p.setPen(MUTED)
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                   self.value_text)  # fmt: skip
+        p.end()
+
+
+def _fmt_ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+class ResultsPanel(QWidget):
+    """``show_result(frame_result)`` per frame, ``show_stats(pipeline_stats)`` a few times a
+    second. Both are cheap: they store the newest value and render on a throttle."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Results")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(8)
+
+        result_box = QGroupBox("Result")
+        rl = QVBoxLayout(result_box)
+        rl.setSpacing(4)
+        self.title = QLabel("No model running")
+        self.title.setProperty("role", "heading")
+        self.title.setWordWrap(True)
+        self.summary = QLabel("Pick a model and a source to see results here.")
+        self.summary.setProperty("role", "muted")
+        self.summary.setWordWrap(True)
+        rl.addWidget(self.title)
+        rl.addWidget(self.summary)
+        self.rows = [BarRow() for _ in range(MAX_ROWS)]
+        for row in self.rows:
+            row.hide()
+            rl.addWidget(row)
+        self.more = QLabel()
+        self.more.setProperty("role", "muted")
+        self.more.hide()
+        rl.addWidget(self.more)
+        outer.addWidget(result_box)
+
+        stats_box = QGroupBox("Performance")
+        grid = QGridLayout(stats_box)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        self._values: dict[str, QLabel] = {}
+        items = [
+            ("capture_fps", "Capture fps"), ("inference_fps", "Inference fps"),
+            ("end_to_end", "End-to-end p50 / p95 ms"), ("inference", "Inference p50 / p95 ms"),
+            ("preprocess", "Preprocess p50 / p95 ms"), ("postprocess", "Postprocess p50 / p95 ms"),
+            ("capture", "Capture p50 / p95 ms"), ("frames", "Processed / dropped"),
+            ("source_state", "Source"), ("runtime", "Runtime"),
+        ]  # fmt: skip
+        for i, (key, text) in enumerate(items):
+            name = QLabel(text)
+            name.setProperty("role", "muted")
+            value = QLabel("–")
+            value.setProperty("role", "value")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(key in ("runtime", "source_state"))
+            grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, i, 1)
+            self._values[key] = value
+        grid.setColumnStretch(1, 1)
+        self.chart = LatencyChart(("end-to-end", "inference"))
+        grid.addWidget(self.chart, len(items), 0, 1, 2)
+        outer.addWidget(stats_box)
+        outer.addStretch(1)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(line)
+
+        self._pending_result: Any = None
+        self._pending_stats: Any = None
+        self._last_result_t = 0.0
+        self._last_stats_t = 0.0
+        self._result_timer = QTimer(self, singleShot=True, timeout=self._render_result)
+        self._stats_timer = QTimer(self, singleShot=True, timeout=self._render_stats)
+        self.renders = 0  # result renders so far (tests and the benchmark read it)
+
+    # --- input ------------------------------------------------------------------------
+    def show_result(self, frame_result: Any) -> None:
+        """Take the newest FrameResult; the chart gets every frame, the text is throttled."""
+        timings = getattr(frame_result, "timings", None)
+        if timings is not None:
+            self.chart.add_sample(
+                float(getattr(timings, "end_to_end_ms", 0.0)),
+                float(getattr(timings, "inference_ms", 0.0)),
+            )
+        self._pending_result = frame_result
+        self._schedule(self._result_timer, self._last_result_t, RESULT_INTERVAL_S,
+                       self._render_result)  # fmt: skip
+
+    def show_stats(self, stats: Any) -> None:
+        """Take the newest PipelineStats (rendered at most four times a second)."""
+        self._pending_stats = stats
+        self._schedule(self._stats_timer, self._last_stats_t, STATS_INTERVAL_S,
+                       self._render_stats)  # fmt: skip
+
+    def clear(self, title: str = "No model running") -> None:
+        self._pending_result = None
+        self.title.setText(title)
+        self.summary.setText("")
+        self._set_rows([])
+        self.chart.clear()
+
+    def flush(self) -> None:
+        """Render whatever is pending now (tests, and before a snapshot)."""
+        if self._pending_result is not None:
+            self._render_result()
+        if self._pending_stats is not None:
+            self._render_stats()
+
+    @staticmethod
+    def _schedule(timer: QTimer, last: float, interval: float, render: Any) -> None:
+        if timer.isActive():
+            return
+        wait = interval - (time.monotonic() - last)
+        if wait <= 0:
+            render()
+        else:
+            timer.start(int(wait * 1000) + 1)
+
+    # --- rendering --------------------------------------------------------------------
+    def _render_result(self) -> None:
+        fr, self._pending_result = self._pending_result, None
+        self._last_result_t = time.monotonic()
+        if fr is None:
+            return
+        self.renders += 1
+        result = getattr(fr, "result", None)
+        name = getattr(fr, "model_name", "") or ""
+        error = getattr(fr, "error", None)
+        if result is None:
+            self.title.setText(name or "No model running")
+            self.summary.setText(error or "Waiting for the model…")
+            self._set_rows([])
+            return
+        task = result.task
+        self.title.setText(f"{name} · {task}" if name else task.capitalize())
+        render = {
+            "classification": self._classification,
+            "detection": self._detection,
+            "segmentation": self._segmentation,
+            "pose": self._pose,
+        }.get(task)
+        if render is None:
+            self.summary.setText(f"Task {task!r}: nothing to list.")
+            self._set_rows([])
+        else:
+            render(result)
+
+    def _set_rows(self, rows: list[Row], total: int | None = None) -> None:
+        for widget, data in zip(self.rows, rows, strict=False):
+            widget.set_data(*data)
+            widget.setVisible(True)
+        for widget in self.rows[len(rows) :]:
+            widget.setVisible(False)
+        extra = (total if total is not None else len(rows)) - min(len(rows), MAX_ROWS)
+        self.more.setText(f"+ {extra} more")
+        self.more.setVisible(extra > 0)
+
+    def _classification(self, result: Any) -> None:
+        classes = list(result.classes)
+        if not classes:
+            self.summary.setText("No class above the threshold.")
+        else:
+            top = classes[0]
+            self.summary.setText(f"{top.label} — {top.score * 100:.1f} %")
+        self._set_rows(
+            [(c.label, c.score, f"{c.score * 100:.1f} %", _class_color(c.index))
+             for c in classes[:MAX_ROWS]],
+            total=len(classes),
+        )  # fmt: skip
+
+    def _detection(self, result: Any) -> None:
+        dets = result.detections
+        n = 0 if dets is None else len(dets)
+        if n == 0:
+            self.summary.setText("Nothing detected.")
+            self._set_rows([])
+            return
+        ids = np.asarray(dets.class_ids).astype(np.int64)
+        uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+        order = np.lexsort((uniq, -counts))  # most frequent first, then by class id
+        labels = dets.labels
+        best = float(np.max(dets.scores))
+        self.summary.setText(
+            f"{n} object{'s' if n != 1 else ''} · {len(uniq)} "
+            f"class{'es' if len(uniq) != 1 else ''} · best score {best * 100:.0f} %"
+        )
+        top = int(counts.max())
+        rows = []
+        for k in order[:MAX_ROWS]:
+            cid = int(uniq[k])
+            label = labels[first[k]] if first[k] < len(labels) else f"class {cid}"
+            rows.append((label, counts[k] / top, f"{int(counts[k])}", _class_color(cid)))
+        self._set_rows(rows, total=len(uniq))
+
+    def _segmentation(self, result: Any) -> None:
+        seg = result.segmentation
+        if seg is None:
+            self.summary.setText("No segmentation map.")
+            self._set_rows([])
+            return
+        counts = np.bincount(np.asarray(seg.class_map).ravel().astype(np.int64))
+        total = float(counts.sum()) or 1.0
+        present = np.flatnonzero(counts)
+        order = present[np.argsort(-counts[present], kind="stable")]
+        self.summary.setText(f"{len(present)} class{'es' if len(present) != 1 else ''} in view")
+        self._set_rows(
+            [(seg.labels.name(int(i)), counts[i] / total, f"{counts[i] / total * 100:.1f} %",
+              _class_color(int(i))) for i in order[:MAX_ROWS]],
+            total=len(present),
+        )  # fmt: skip
+
+    def _pose(self, result: Any) -> None:
+        poses = result.poses
+        n = 0 if poses is None else len(poses)
+        if n == 0:
+            self.summary.setText("No person detected.")
+            self._set_rows([])
+            return
+        kps = np.asarray(poses.keypoints)
+        visible = (kps[..., 2] >= KEYPOINT_MIN_SCORE).sum(axis=1)
+        k = kps.shape[1]
+        self.summary.setText(
+            f"{n} {'people' if n != 1 else 'person'} · {int(visible.sum())} keypoints visible"
+        )
+        rows = []
+        if n == 1:
+            # One person: list the keypoints themselves, most confident first.
+            order = np.argsort(-kps[0, :, 2], kind="stable")
+            for j in order[:MAX_ROWS]:
+                name = poses.names[j] if j < len(poses.names) else f"keypoint {j}"
+                score = float(kps[0, j, 2])
+                rows.append((name.replace("_", " "), score, f"{score * 100:.0f} %",
+                             QColor(ACCENT)))  # fmt: skip
+            self._set_rows(rows, total=k)
+            return
+        for i in range(min(n, MAX_ROWS)):
+            score = float(poses.scores[i])
+            rows.append((f"person {i + 1} · {int(visible[i])}/{k} keypoints", score,
+                         f"{score * 100:.0f} %", _class_color(i)))  # fmt: skip
+        self._set_rows(rows, total=n)
+
+    def _render_stats(self) -> None:
+        stats, self._pending_stats = self._pending_stats, None
+        self._last_stats_t = time.monotonic()
+        if stats is None:
+            return
+        v = self._values
+        v["capture_fps"].setText(f"{getattr(stats, 'capture_fps', 0.0):.1f}")
+        v["inference_fps"].setText(f"{getattr(stats, 'inference_fps', 0.0):.1f}")
+        stages = getattr(stats, "stages", {}) or {}
+        for key in ("end_to_end", "inference", "preprocess", "postprocess", "capture"):
+            pct = stages.get(key)
+            v[key].setText(
+                f"{_fmt_ms(pct.p50)} / {_fmt_ms(pct.p95)}" if pct is not None else "– / –"
+            )
+        processed = int(getattr(stats, "processed", 0))
+        dropped = int(getattr(stats, "dropped", 0))
+        v["frames"].setText(f"{processed} / {dropped}")
+        state = str(getattr(stats, "source_state", "") or "–")
+        source = str(getattr(stats, "source", "") or "")
+        v["source_state"].setText(f"{state} · {source}" if source else state)
+        v["runtime"].setText(str(getattr(stats, "runtime", "") or "–"))
+
+    def stat_text(self, key: str) -> str:
+        """The text shown for one stat (tests)."""
+        return self._values[key].text()
+
+    def row_texts(self) -> list[tuple[str, str]]:
+        """(label, value) of the visible rows (tests)."""
+        return [(r.label, r.value_text) for r in self.rows if not r.isHidden()]

@@ -1,0 +1,214 @@
+"""Side widgets: notifier, results panel, latency chart (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from types import SimpleNamespace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+
+from edgeui.engine.types import (
+    Classification,
+    Detections,
+    Labels,
+    Poses,
+    Result,
+    SegmentationMap,
+)
+from edgeui.ui.widgets import notifier as notifier_module
+from edgeui.ui.widgets.latency_chart import LatencyChart, nice_ceiling
+from edgeui.ui.widgets.notifier import Notifier
+from edgeui.ui.widgets.results_panel import MAX_ROWS, ResultsPanel
+
+# --------------------------------------------------------------------------- notifier
+
+
+def test_notifier_dedupes_with_a_counter(qtbot) -> None:
+    n = Notifier()
+    qtbot.addWidget(n)
+    n.notify("cam.mp4: file not found; check the path.")
+    n.notify("cam.mp4: file not found; check the path.")
+    n.notify("Another problem.", "warning")
+    n.notify("cam.mp4: file not found; check the path.")
+    assert n.count() == 2
+    assert n.messages()[0] == ("error", "cam.mp4: file not found; check the path.", 3)
+    assert n.cards()[0].counter.text() == "×3"
+    assert not n.isHidden()
+
+
+def test_info_dismisses_itself_errors_stay(qtbot, monkeypatch) -> None:
+    monkeypatch.setitem(notifier_module.AUTO_DISMISS_MS, "info", 30)
+    n = Notifier()
+    qtbot.addWidget(n)
+    n.notify("Snapshot saved.", "info")
+    n.notify("Model failed to load.", "error")
+    qtbot.waitUntil(lambda: n.count() == 1, timeout=2000)
+    assert n.messages() == [("error", "Model failed to load.", 1)]
+    n.cards()[0].dismiss()
+    assert n.count() == 0 and n.isHidden()
+
+
+def test_notify_from_another_thread_is_queued(qtbot) -> None:
+    n = Notifier()
+    qtbot.addWidget(n)
+    with qtbot.waitSignal(n.changed, timeout=2000):
+        t = threading.Thread(target=n.notify, args=("from a worker", "warning"))
+        t.start()
+        t.join()
+    assert n.messages() == [("warning", "from a worker", 1)]
+
+
+def test_notifier_keeps_a_bounded_stack_and_errors_last(qtbot) -> None:
+    n = Notifier()
+    qtbot.addWidget(n)
+    n.notify("first error", "error")
+    for i in range(10):
+        n.notify(f"note {i}", "info")
+    assert n.count() == notifier_module.MAX_VISIBLE
+    assert ("error", "first error", 1) in n.messages()
+    assert n.messages()[0][1] == "note 9"
+
+
+# --------------------------------------------------------------------------- results panel
+
+
+def fr(result, model_name="m", e2e=20.0, inf=12.0):
+    timings = SimpleNamespace(capture_ms=1.0, preprocess_ms=2.0, inference_ms=inf,
+                              postprocess_ms=1.0, end_to_end_ms=e2e)  # fmt: skip
+    return SimpleNamespace(result=result, timings=timings, model_name=model_name, error=None)
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = ResultsPanel()
+    qtbot.addWidget(p)
+    p.resize(360, 700)
+    p.show()
+    return p
+
+
+def test_classification_top_k(panel) -> None:
+    classes = tuple(Classification(i, f"label{i}", s) for i, s in
+                    enumerate([0.82, 0.1, 0.05, 0.02, 0.01]))  # fmt: skip
+    panel.show_result(fr(Result("classification", 10, 10, classes=classes), "mobilenet"))
+    panel.flush()
+    assert panel.row_texts()[:2] == [("label0", "82.0 %"), ("label1", "10.0 %")]
+    assert len(panel.row_texts()) == 5
+    assert "mobilenet" in panel.title.text() and "label0" in panel.summary.text()
+    assert panel.rows[0].fraction == pytest.approx(0.82)
+
+
+def test_detection_counts_per_class(panel) -> None:
+    ids = np.array([0, 2, 0, 0, 2, 5])
+    names = {0: "person", 2: "car", 5: "bus"}
+    dets = Detections(np.zeros((6, 4), np.float32), np.linspace(0.9, 0.4, 6).astype(np.float32),
+                      ids, tuple(names[i] for i in ids))  # fmt: skip
+    panel.show_result(fr(Result("detection", 640, 480, detections=dets)))
+    panel.flush()
+    assert panel.row_texts() == [("person", "3"), ("car", "2"), ("bus", "1")]
+    assert panel.summary.text().startswith("6 objects · 3 classes")
+    # The next frame with nothing in it reuses the same row widgets.
+    rows_before = list(panel.rows)
+    panel.show_result(fr(Result("detection", 640, 480, detections=Detections.empty())))
+    panel.flush()
+    assert panel.row_texts() == [] and panel.summary.text() == "Nothing detected."
+    assert panel.rows == rows_before
+
+
+def test_segmentation_shares(panel) -> None:
+    cmap = np.zeros((10, 10), np.int64)
+    cmap[:, :3] = 12  # 30 % dog
+    cmap[0, 9] = 15  # 1 % person
+    seg = SegmentationMap(cmap, Labels(tuple(f"c{i}" for i in range(21))))
+    panel.show_result(fr(Result("segmentation", 10, 10, segmentation=seg)))
+    panel.flush()
+    assert panel.row_texts() == [("c0", "69.0 %"), ("c12", "30.0 %"), ("c15", "1.0 %")]
+
+
+def test_pose_people_and_keypoints(panel) -> None:
+    kps = np.zeros((2, 17, 3), np.float32)
+    kps[0, :10, 2] = 0.9
+    kps[1, :4, 2] = 0.5
+    poses = Poses(kps, np.array([0.8, 0.6], np.float32))
+    panel.show_result(fr(Result("pose", 100, 100, poses=poses)))
+    panel.flush()
+    assert panel.summary.text() == "2 people · 14 keypoints visible"
+    assert panel.row_texts()[0] == ("person 1 · 10/17 keypoints", "80 %")
+
+
+def test_many_classes_show_a_more_line(panel) -> None:
+    classes = tuple(Classification(i, f"l{i}", 1 / (i + 2)) for i in range(12))
+    panel.show_result(fr(Result("classification", 1, 1, classes=classes)))
+    panel.flush()
+    assert len(panel.row_texts()) == MAX_ROWS and panel.more.text() == "+ 4 more"
+
+
+def test_result_text_is_throttled_newest_wins(panel, qtbot) -> None:
+    def cls(label):
+        return Result("classification", 1, 1, classes=(Classification(0, label, 0.5),))
+
+    panel.show_result(fr(cls("first")))
+    renders = panel.renders
+    for i in range(50):
+        panel.show_result(fr(cls(f"frame {i}")))
+    assert panel.renders == renders  # 50 frames in a burst: no re-render yet
+    assert panel.chart.sample_count() == 51  # but every frame reaches the chart
+    qtbot.waitUntil(lambda: panel.renders == renders + 1, timeout=2000)
+    assert panel.row_texts()[0][0] == "frame 49"
+
+
+def test_stats_text(panel) -> None:
+    pct = SimpleNamespace
+    stats = SimpleNamespace(
+        capture_fps=30.04, inference_fps=24.5, processed=1200, dropped=37,
+        stages={"end_to_end": pct(p50=41.26, p95=55.0, p99=60.0),
+                "inference": pct(p50=30.0, p95=33.3, p99=40.0)},
+        source_state="running", source="0", runtime="onnxruntime 1.20 · CPUExecutionProvider",
+    )  # fmt: skip
+    panel.show_stats(stats)
+    panel.flush()
+    assert panel.stat_text("capture_fps") == "30.0"
+    assert panel.stat_text("inference_fps") == "24.5"
+    assert panel.stat_text("end_to_end") == "41.3 / 55.0"
+    assert panel.stat_text("preprocess") == "– / –"
+    assert panel.stat_text("frames") == "1200 / 37"
+    assert "CPUExecutionProvider" in panel.stat_text("runtime")
+    assert panel.stat_text("source_state") == "running · 0"
+
+
+def test_no_result_yet_shows_the_reason(panel) -> None:
+    f = fr(None, "yolox")
+    f.error = "yolox.onnx: inference failed: bad input."
+    panel.show_result(f)
+    panel.flush()
+    assert panel.summary.text() == "yolox.onnx: inference failed: bad input."
+
+
+# --------------------------------------------------------------------------- latency chart
+
+
+def test_latency_chart_window_and_paint(qtbot) -> None:
+    chart = LatencyChart(window_s=10.0)
+    qtbot.addWidget(chart)
+    chart.resize(300, 120)
+    chart.show()
+    for i in range(100):
+        chart.add_sample(20.0 + i % 5, 10.0, t=1000.0 + i * 0.2)
+    visible = chart.visible(now=1000.0 + 99 * 0.2)
+    assert len(visible) == 51  # the last 10 s at 5 samples/s
+    chart.add_sample(30.0, 15.0)
+    image = chart.grab().toImage()
+    assert image.width() == 300
+    colours = {image.pixel(x, y) for x in range(0, 300, 7) for y in range(0, 120, 7)}
+    assert len(colours) > 3  # something was drawn besides the background
+    assert chart.latest() == (30.0, 15.0)
+
+
+def test_nice_ceiling() -> None:
+    assert [nice_ceiling(v) for v in (0.0, 3.2, 7.0, 10.0, 12.0, 260.0)] == [
+        1.0, 5.0, 10.0, 10.0, 20.0, 500.0,
+    ]  # fmt: skip
