@@ -158,9 +158,9 @@ class ModelPicker(QWidget):
         self.tree.setSortingEnabled(False)
         self.tree.setAccessibleName("Models")
         header = self.tree.header()
-        header.setStretchLastSection(False)
+        # Names and the status matter most; the runtime column holds a short name only.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         self.tree.itemClicked.connect(self._on_item)
         self.tree.itemActivated.connect(self._on_item)
         layout.addWidget(self.tree, 1)
@@ -338,7 +338,7 @@ class ModelPicker(QWidget):
             return
         self._entries[entry.path] = entry
         item.setText(TASK, entry.task or "–")
-        item.setText(RUNTIME, entry.runtime or entry.format)
+        item.setText(RUNTIME, entry.runtime.split(" · ")[0] if entry.runtime else entry.format)
         item.setToolTip(RUNTIME, entry.runtime)
         item.setText(INPUT, entry.input_size or "–")
         item.setText(SIZE, entry.size_text)
@@ -352,6 +352,9 @@ class ModelPicker(QWidget):
         ok, message = self._overrides.get(key, (entry.status_ok, entry.message))
         if not entry.checked and key not in self._overrides:
             return
+        # The name column carries the verdict too: visible however narrow the panel is.
+        item.setIcon(NAME, icon("ok" if ok else "error"))
+        item.setToolTip(NAME, f"{key}\n{message}")
         item.setIcon(STATUS, icon("ok" if ok else "error"))
         item.setText(STATUS, "loads" if ok else _short(message))
         item.setToolTip(STATUS, message)
