@@ -115,6 +115,8 @@ def family_of(kind: str, task: str) -> str:
         return "movenet"
     if "ssd" in k:
         return "ssd"
+    if "blazeface" in k:
+        return "mediapipe"
     if task in ("classification", "segmentation"):
         return task
     return "yolo"  # anchor_free / yolov5 / end_to_end / anchor_free_pose and other detectors
@@ -142,6 +144,10 @@ def preprocess_choices(
     elif fam == "yolo":
         why = f"{kind} (YOLO family) expects RGB letterboxed at the centre with grey 114"
         out.update(color=("RGB", why), resize=("letterbox", why), pad=(114, why),
+                   align=("center", why))  # fmt: skip
+    elif fam == "mediapipe":
+        why = "MediaPipe detectors take RGB with the aspect ratio kept (centred letterbox)"
+        out.update(color=("RGB", why), resize=("letterbox", why), pad=(128, why),
                    align=("center", why))  # fmt: skip
     else:
         why = {
@@ -171,6 +177,8 @@ def preprocess_choices(
         mean, std, why = 0.0, 255.0, "YOLO-family float inputs take pixels / 255 (0..1)"
     elif fam == "movenet":
         mean, std, why = 0.0, 1.0, "MoveNet float inputs take 0..255 pixels"
+    elif fam == "mediapipe":
+        mean, std, why = 127.5, 127.5, "MediaPipe float inputs take pixels scaled to -1..1"
     elif fam == "classification" and image.layout == "NCHW" and model_format == "onnx" and (
         num_classes in (1000, 1001)
     ):
