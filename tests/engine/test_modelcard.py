@@ -186,6 +186,16 @@ def test_yolox_family_float_input(tmp_path: Path):
     assert p.mean == (0.0,) * 3 and p.std == (1.0,) * 3
 
 
+def test_mediapipe_blazeface_float_input_without_sidecar(tmp_path: Path):
+    outs = [(1, 896, 16), (1, 896, 1)]
+    card = build_card(fake(tmp_path, (1, 128, 128, 3), outs, name="f.tflite"))
+    p = card.preprocess
+    assert card.decoder_kind == "blazeface" and card.task == "detection"
+    assert (p.color, p.resize, p.letterbox_align) == ("RGB", "letterbox", "center")
+    assert p.mean == (127.5,) * 3 and p.std == (127.5,) * 3
+    assert "MediaPipe" in card.why("mean").reason
+
+
 def test_float_classifiers_by_layout(tmp_path: Path):
     keras = build_card(fake(tmp_path, (1, 224, 224, 3), [(1, 1001)], name="k.tflite"))
     assert keras.preprocess.mean == (127.5,) * 3 and keras.preprocess.resize == "stretch"
