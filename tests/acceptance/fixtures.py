@@ -197,11 +197,13 @@ def model_metadata(
     version: str = "v1",
     author: str = "TensorFlow",
     license: str = "Apache License. Version 2.0 http://www.apache.org/licenses/LICENSE-2.0.",
+    files: Sequence[AssocFile] = (),
 ) -> bytes:
     """A ``ModelMetadata`` flatbuffer (tflite-support metadata_schema.fbs, identifier M001).
 
     Written by hand with flatbuffers.Builder; field ids follow the schema order:
-    ModelMetadata(name 0, description 1, version 2, subgraph_metadata 3, author 4, license 5),
+    ModelMetadata(name 0, description 1, version 2, subgraph_metadata 3, author 4, license 5,
+    associated_files 6),
     SubGraphMetadata(name, description, input_tensor_metadata, output_tensor_metadata),
     TensorMetadata(name, description, dimension_names, content, process_units, stats,
     associated_files), Content(content_properties_type, content_properties, range),
@@ -272,11 +274,14 @@ def model_metadata(
     b.PrependUOffsetTRelativeSlot(2, ins, 0)
     b.PrependUOffsetTRelativeSlot(3, outs, 0)
     sub = vec_tables([b.EndObject()])
+    model_files = vec_tables([assoc(f) for f in files]) if files else 0
     strings = [b.CreateString(s) for s in (name, description, version, author, license)]
     b.StartObject(8)
     for slot, off in zip((0, 1, 2, 4, 5), strings, strict=True):
         b.PrependUOffsetTRelativeSlot(slot, off, 0)
     b.PrependUOffsetTRelativeSlot(3, sub, 0)
+    if model_files:
+        b.PrependUOffsetTRelativeSlot(6, model_files, 0)  # ModelMetadata.associated_files
     b.Finish(b.EndObject(), file_identifier=b"M001")
     return bytes(b.Output())
 
