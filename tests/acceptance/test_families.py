@@ -742,3 +742,23 @@ def test_end_to_end_tflite_normalised_boxes(tmp_path, photo, capsys):
     assert dets["person"]["box"] == pytest.approx([440, 260, 840, 460], abs=0.6)
     assert dets["dog"]["box"] == pytest.approx(
         letterbox_to_source(xywh_to_xyxy(DOG_PX)), abs=0.6)
+
+
+def test_tf1_ssd_with_label_map_pbtxt_beside(tmp_path, photo, capsys):
+    # TF OD API's mscoco_label_map.pbtxt: ids 1..90 with gaps; the op's class 0 is id 1.
+    items = "".join(
+        f'item {{\n  name: "/m/0{cid:04d}"\n  id: {cid}\n  display_name: "{name}"\n}}\n'
+        for cid, name in zip([i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68,
+                                                                      69, 71, 83)], COCO80,
+                             strict=True)
+    )  # fmt: skip
+    model = make_ssd_postprocess_tflite(tmp_path / "ssd_mobilenet_v1_coco.tflite", SSD_DETS)
+    (tmp_path / "mscoco_label_map.pbtxt").write_text(items)
+    _check_ssd(infer(capsys, model, photo), score_tol=1 / 256 + 1e-6)
+
+
+def test_ssd_with_nothing_detected(tmp_path, photo, capsys):
+    model = make_ssd_postprocess_tflite(tmp_path / "detect.tflite", [])
+    (tmp_path / "labelmap.txt").write_text(tf_labelmap_txt())
+    payload = infer(capsys, model, photo)
+    assert payload["task"] == "detection" and payload["detections"] == []
