@@ -640,10 +640,6 @@ def test_ultralytics_tflite_pose_normalised(tmp_path, photo, capsys):
     np.testing.assert_allclose(got, want, atol=0.6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gap in edgeui/engine/modelcard/tflite_meta.py: YOLOv5's packed meta.txt (a Python dict "
-    "literal with stride and names) is read as a one-line label list instead of as "
-    "metadata, so classes show as 'class N'"))
 def test_yolov5_tflite_normalised_with_meta_txt(tmp_path, photo, capsys):
     # YOLOv5 export.py --include tflite: [1, 25200, 85] with xywh normalised 0..1, and
     # add_tflite_metadata packs meta.txt = str({'stride': 32, 'names': {...}}).

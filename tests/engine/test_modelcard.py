@@ -295,3 +295,22 @@ def test_real_movenet():
     card = build_card(load_runtime(real("movenet_single_pose_lightning_ptq.tflite")))
     assert card.task == "pose" and card.decoder_kind == "movenet"
     assert card.preprocess.raw_pixels and card.preprocess.resize == "stretch"
+
+
+def test_embedded_labels_far_too_few_fall_back_with_a_reason(tmp_path: Path):
+    card = build_card(load_runtime(detector(tmp_path, metadata={"names": "{0: 'only'}"})))
+    assert card.labels.name(0) == "person"  # COCO-80 for an 80-class detector
+    assert "1 names (ONNX metadata) cannot label 80 classes" in card.why("labels").reason
+
+
+def test_sidecar_labels_are_kept_even_when_short(tmp_path: Path):
+    model = detector(tmp_path)
+    (tmp_path / "det.yaml").write_text("labels: [a, b]\n")
+    card = build_card(load_runtime(model))
+    assert card.labels.name(1) == "b" and card.why("labels").source == "sidecar"
+
+
+def test_nchw_onnx_segmenter_uses_imagenet_mean_std(tmp_path: Path):
+    card = build_card(fake(tmp_path, (1, 3, 64, 64), [(1, 21, 64, 64)], name="seg.onnx"))
+    assert card.task == "segmentation"
+    assert card.preprocess.mean == pytest.approx((123.675, 116.28, 103.53))

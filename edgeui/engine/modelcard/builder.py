@@ -377,6 +377,14 @@ def _num_classes(claim: Sniffed, outputs: Sequence[Any]) -> int | None:
     return None
 
 
+def _labels_clearly_wrong(labels_pick: tuple[Any, Provenance], num_classes: int | None) -> bool:
+    """Embedded or found labels far too few for the model's classes (the user's own win)."""
+    names, prov = labels_pick
+    if prov.source in ("override", "sidecar") or not num_classes:
+        return False
+    return len(names) < num_classes // 2
+
+
 def _labels(
     labels_pick: tuple[Any, Provenance] | None,
     layers: _Layers,
@@ -385,6 +393,12 @@ def _labels(
     task: str,
     provenance: dict[str, Provenance],
 ) -> Labels:
+    if labels_pick is not None and _labels_clearly_wrong(labels_pick, num_classes):
+        names, prov = labels_pick
+        labels_pick = None
+        mismatch = f"{len(names)} names ({prov.source}) cannot label {num_classes} classes"
+    else:
+        mismatch = ""
     if labels_pick is None:
         if task in ("detection", "pose") and num_classes == 80:
             from edgeui.resources import resource_path
@@ -393,13 +407,15 @@ def _labels(
             if coco.is_file():
                 names = tuple(n.strip() for n in coco.read_text("utf-8").splitlines() if n.strip())
                 provenance["labels"] = Provenance(
-                    "default", "80 classes and no labels found: the COCO-80 names"
+                    "default", f"{mismatch or 'no labels found'}: the COCO-80 names for 80 classes"
                 )
                 return Labels(names, 0)
         if task == "pose" and num_classes == 1:
             provenance["labels"] = Provenance("default", "a one-class pose model detects people")
             return Labels(("person",), 0)
-        provenance["labels"] = Provenance("default", "no labels found: classes shown as 'class N'")
+        provenance["labels"] = Provenance(
+            "default", f"{mismatch or 'no labels found'}: classes shown as 'class N'"
+        )
         return Labels()
     names, prov = labels_pick
     provenance["labels"] = prov

@@ -186,6 +186,11 @@ def preprocess_choices(
                "style: ImageNet mean/std")  # fmt: skip
         out["mean"], out["std"] = (IMAGENET_TORCH_MEAN, why), (IMAGENET_TORCH_STD, why)
         return out
+    elif fam == "segmentation" and image.layout == "NCHW" and model_format == "onnx":
+        why = ("an NCHW float ONNX segmenter is PyTorch style (torchvision, mmseg): "
+               "ImageNet mean/std")  # fmt: skip
+        out["mean"], out["std"] = (IMAGENET_TORCH_MEAN, why), (IMAGENET_TORCH_STD, why)
+        return out
     else:
         label = {"classification": "MobileNet-style (TF/Keras) classifiers",
                  "segmentation": "DeepLab-style segmentation models",

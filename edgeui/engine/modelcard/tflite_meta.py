@@ -30,7 +30,10 @@ _PU_NORMALIZATION, _PU_SCORE_THRESHOLD = 1, 3  # ProcessUnitOptions union member
 _CP_IMAGE = 2  # ContentProperties union: ImageProperties
 _COLOR_SPACES = {1: "RGB", 2: "GRAY"}
 _GENERIC_NAMES = {"imageclassifier", "objectdetector", "imagesegmenter", "poseestimator", ""}
-_ULTRA_META_FILES = ("metadata.json", "temp_meta.txt")
+# Export metadata packed as files: Ultralytics (metadata.json; temp_meta.txt in older
+# versions) and YOLOv5's TFLite export (meta.txt). Never label lists.
+_ULTRA_META_FILES = ("metadata.json", "temp_meta.txt", "meta.txt")
+
 _MAX_ASSOC_BYTES = 8 * 1024 * 1024
 
 
@@ -83,6 +86,11 @@ class _T:
         start, n = self.t.Vector(o), self.t.VectorLen(o)
         return [self.t.String(start + 4 * i).decode("utf-8", "replace") for i in range(n)]
 
+
+def _is_label_list(name: str, data: bytes) -> bool:
+    """A packed text file that can be a label list (not a metadata dict)."""
+    return (name.lower().endswith((".txt", ".pbtxt")) and name not in _ULTRA_META_FILES
+            and data.lstrip()[:1] != b"{")
 
 def _assoc_files(t: _T, fid: int) -> list[dict[str, Any]]:
     from flatbuffers import number_types as nt
@@ -249,14 +257,14 @@ def _facts_from_metadata(meta: dict[str, Any], files: dict[str, bytes], result: 
     for out in subgraph.get("outputs") or []:
         for f in out.get("associated_files", []):
             is_labels = f["type"] in ("TENSOR_AXIS_LABELS", "TENSOR_VALUE_LABELS")
-            if is_labels and f["locale"][:2].lower() in ("", "en"):
+            if (is_labels and f["locale"][:2].lower() in ("", "en")
+                    and _is_label_list(f["name"], files.get(f["name"], b""))):
                 label_file = label_file or f["name"]
         if "score_threshold" in out and 0 < out["score_threshold"] < 1:
             facts["conf"] = (float(out["score_threshold"]), "ScoreThresholdingOptions")
     if label_file is None:
         # No metadata (or none naming it): the first packed text file that is a label list.
-        label_file = next((n for n in sorted(files) if n.lower().endswith((".txt", ".pbtxt"))
-                           and n not in _ULTRA_META_FILES), None)  # fmt: skip
+        label_file = next((n for n in sorted(files) if _is_label_list(n, files[n])), None)
         how = "packed in the model (zip-appended associated file)"
     else:
         how = "named by TFLITE_METADATA as the output's label file"
@@ -292,5 +300,5 @@ def _facts_from_ultralytics(files: dict[str, bytes], result: MetaResult) -> None
         facts, warnings = yolo_facts(data, "TFLite")
         result.warnings.extend(warnings)
         for key, (value, reason) in facts.items():
-            result.facts[key] = (value, reason.replace("TFLite metadata", name))
+            result.facts[key] = (value, f"{reason} (packed {name})")
         return
