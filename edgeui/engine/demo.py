@@ -26,9 +26,15 @@ DEMO_MODELS: dict[str, str] = {
     "short": "face_detection_short_range.tflite",  # 128x128, faces within ~2 m: booth camera
     "full": "face_detection_full_range.tflite",  # 192x192, faces up to ~5 m
 }
-# Public-domain scikit-image photos, the one with a face first.
-DEMO_PHOTOS: tuple[str, ...] = ("astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png")
-SLIDESHOW_FPS = 1.0
+# Public-domain scikit-image photos where BlazeFace finds something: the astronaut (score
+# ~0.9), the cameraman (~0.7, grayscale) and Chelsea the cat (a cat's face, ~0.6). Photos
+# with nothing to find (coffee, motorcycle) made the demo look broken, so they are left out.
+DEMO_PHOTOS: tuple[str, ...] = ("astronaut.png", "camera.png", "chelsea.png")
+# The slideshow behaves like a live camera: each photo is re-sent at SLIDESHOW_FPS for
+# SLIDESHOW_HOLD_S seconds with a slow pan-and-zoom, so fps shows the model's real speed
+# and the boxes visibly track.
+SLIDESHOW_FPS = 30.0
+SLIDESHOW_HOLD_S = 4.0
 SYNTHETIC = "synthetic"
 
 # What the model card cannot guess from BlazeFace's shapes alone: MediaPipe feeds RGB scaled
@@ -134,6 +140,10 @@ def demo_images_folder(cache_dir: str | Path | None = None) -> Path | None:
     folder = Path(cache_dir) / "demo-photos"
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        wanted = {f"{i:02d}_{photo.name}" for i, photo in enumerate(photos)}
+        for stale in folder.iterdir():  # photos an older edgeui put in the rotation
+            if stale.name not in wanted:
+                stale.unlink(missing_ok=True)
         for i, photo in enumerate(photos):
             target = folder / f"{i:02d}_{photo.name}"
             if target.exists() and target.stat().st_size == photo.stat().st_size:
@@ -180,10 +190,16 @@ def demo_source_uri(cameras: Sequence[Any] | None = None) -> str:
 
 
 def demo_source_options(uri: str) -> dict[str, Any]:
-    """Options for ``open_source(uri, **options)``: the photo folder is a looping slideshow."""
-    if uri != SYNTHETIC and Path(uri).is_dir() and Path(uri).name == "demo-photos":
-        return {"fps": SLIDESHOW_FPS, "loop": True}
+    """Options for ``open_source(uri, **options)``: the photo folder is a looping, live-looking
+    slideshow (30 fps, a photo every 4 s, slow pan and zoom); other sources need none."""
+    if is_demo_photos(uri):
+        return {"fps": SLIDESHOW_FPS, "loop": True, "hold": SLIDESHOW_HOLD_S, "motion": True}
     return {}
+
+
+def is_demo_photos(uri: str) -> bool:
+    """True for the demo's sample-photo folder (so the app can name it and re-open it)."""
+    return uri != SYNTHETIC and Path(uri).name == "demo-photos" and Path(uri).is_dir()
 
 
 @dataclass(frozen=True)
@@ -206,10 +222,11 @@ class DemoPlan:
         if self.source_uri == SYNTHETIC:
             where = "the synthetic source"
         elif self.source_options:
-            where = "sample photos"
+            where = "sample photos (no camera found)"
         else:
             where = "the camera"
-        return f"Demo: face detection on {where}. Open a model of your own with Ctrl+O."
+        return (f"Demo: face detection on {where}. To try your own model, drop an .onnx or "
+                ".tflite file on the window or press Ctrl+O.")
 
 
 def demo_plan(cameras: Sequence[Any] | None = None) -> DemoPlan:

@@ -49,9 +49,15 @@ def test_photo_slideshow_without_camera(tmp_path: Path, monkeypatch: pytest.Monk
     names = sorted(p.name for p in folder.iterdir())
     assert names[0] == "00_astronaut.png" and len(names) == len(demo.DEMO_PHOTOS)
     assert all((folder / n).stat().st_size > 10_000 for n in names)
-    assert demo.demo_source_options(uri) == {"fps": demo.SLIDESHOW_FPS, "loop": True}
-    # Preparing the folder twice is harmless.
+    options = demo.demo_source_options(uri)
+    # A live-looking feed: 30 fps, a photo held for seconds, not a 1 fps slideshow.
+    assert options["fps"] >= 25 and options["loop"] and options["hold"] >= 2
+    assert options["motion"] is True
+    assert demo.is_demo_photos(uri) and not demo.is_demo_photos(demo.SYNTHETIC)
+    # Preparing the folder twice is harmless, and drops photos no longer in the rotation.
+    (folder / "03_coffee.png").write_bytes(b"old")
     assert demo.demo_images_folder(tmp_path) == folder
+    assert sorted(p.name for p in folder.iterdir()) == names
     # The source layer accepts the folder with those options.
     from edgeui.engine.sources import open_source
 

@@ -252,3 +252,78 @@ def test_listing_cameras_works_where_there_are_none() -> None:
     cams = list_cameras(probe=False)
     assert isinstance(cams, list)
     assert all(isinstance(c, CameraInfo) for c in cams)
+
+
+class _Clock:
+    """A hand-driven monotonic clock for the held slideshow (tests never sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_held_slideshow_resends_each_image_for_hold_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import edgeui.engine.sources.images as images
+
+    make_pngs(tmp_path, n=2)
+    clock = _Clock()
+    monkeypatch.setattr(images, "time", clock)
+    src = ImageSource(str(tmp_path), fps=10_000, loop=True, hold=4.0)
+    assert src.live and src.hold == 4.0
+    src.open()
+    seen = []
+    for t in (0.0, 1.0, 3.9, 4.0, 7.9, 8.0):
+        clock.now = 100.0 + t
+        frame = None
+        while frame is None:  # the pacer may ask for a later read
+            frame = src.read()
+        seen.append(int(frame.image[0, 0, 0]))
+    src.close()
+    # The first image for 4 s, the second for 4 s, then round again.
+    assert seen == [50, 50, 50, 100, 100, 50]
+
+
+def test_held_frames_are_copies_and_motion_pans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import edgeui.engine.sources.images as images
+
+    (p,) = make_pngs(tmp_path, n=1)
+    clock = _Clock()
+    monkeypatch.setattr(images, "time", clock)
+    still = ImageSource(str(p), fps=10_000, hold=1.0)
+    still.open()
+    a = still.read()
+    a.image[:] = 0  # someone draws on a frame...
+    b = still.read()
+    assert int(b.image[0, 0, 0]) == 50  # ...the next one is clean
+    still.close()
+
+    ramp = np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1))
+    cv2.imwrite(str(tmp_path / "ramp.png"), cv2.merge([ramp, ramp, ramp]))
+    moving = ImageSource(str(tmp_path / "ramp.png"), fps=10_000, hold=4.0, motion=True)
+    moving.open()
+    first = moving.read().image
+    clock.now += 3.0
+    later = moving.read().image
+    moving.close()
+    assert first.shape == later.shape == (48, 64, 3)
+    assert not np.array_equal(first, later)  # the view moved
+    # Zooming in on a ramp makes it steeper: the visible range of values narrows.
+    assert int(later[..., 0].max()) - int(later[..., 0].min()) < int(first[..., 0].max()) - int(
+        first[..., 0].min()
+    )
+
+
+def test_hold_defaults_to_30_fps_and_rejects_nonsense(tmp_path: Path) -> None:
+    make_pngs(tmp_path, n=1)
+    assert ImageSource(str(tmp_path), hold=2.0).fps == 30.0
+    with pytest.raises(SourceError, match="hold"):
+        ImageSource(str(tmp_path), hold=0)
+    # Without hold nothing changes: one frame per image, on demand.
+    plain = ImageSource(str(tmp_path))
+    assert plain.fps is None and not plain.live
