@@ -70,3 +70,12 @@ def test_read_image_errors(tmp_path):
         read_image(str(bad))
     with pytest.raises(ImageReadError, match="folder"):
         read_image(str(tmp_path))
+
+
+def test_nchw_per_channel_imagenet_style_normalisation():
+    mean, std = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
+    spec = PreprocessSpec("x", 4, 4, layout="NCHW", mean=mean, std=std)
+    tensor, _ = preprocess(bgr(4, 4, color=(10, 20, 30)), spec)  # BGR -> RGB (30, 20, 10)
+    want = [(30 - mean[0]) / std[0], (20 - mean[1]) / std[1], (10 - mean[2]) / std[2]]
+    assert tensor.shape == (1, 3, 4, 4) and tensor.flags["C_CONTIGUOUS"]
+    assert tensor[0, :, 2, 2] == pytest.approx(want, rel=1e-5)
