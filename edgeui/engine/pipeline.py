@@ -42,6 +42,16 @@ log = logging.getLogger(__name__)
 STAGES: tuple[str, ...] = ("capture", "preprocess", "inference", "postprocess", "end_to_end")
 _NOTHING: Any = object()
 
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A frame's model input made ahead in the capture thread, valid for ``model`` only."""
+
+    model: Any
+    feeds: Any
+    transform: Any
+    preprocess_ms: float
+
 __all__ = ["STAGES", "FrameResult", "Percentiles", "Pipeline", "PipelineStats", "StageTimings"]
 
 
@@ -140,8 +150,10 @@ class Pipeline:
         self.source_options = dict(source_options or {})
 
         self._cond = threading.Condition()  # guards everything below marked (cond)
-        self._slot: tuple[Frame, float] | None = None  # (cond) newest frame, capture ms
+        # (cond) newest frame, capture ms, and its input when prepared ahead (on-demand sources)
+        self._slot: tuple[Frame, float, _Prepared | None] | None = None
         self._demand = False  # (cond) inference is waiting for a frame
+        self._demand_at = 0.0  # (cond) monotonic time an on-demand source should read at
         self._paused = False  # (cond)
         self._source_request: FrameSource | str | None = source  # (cond)
         self._source_gen = 0  # (cond) bumped by set_source
@@ -168,6 +180,7 @@ class Pipeline:
         self._last_error = ""
         self._windows = {k: RollingWindow(window) for k in STAGES}
         self._capture_rate = RateMeter()
+        self._ema = {"capture": 0.0, "preprocess": 0.0, "inference": 0.0}  # ms, for pacing
         self._inference_rate = RateMeter()
         if model is not None:
             self.set_model(model)
@@ -338,7 +351,11 @@ class Pipeline:
             )
             if self._slot is not None and not self._paused:
                 item, self._slot = self._slot, None
-                self._demand = False
+                # An on-demand source reads (and preprocesses) the next frame while this one
+                # is inferred, timed to be ready as inference ends: the stages overlap without
+                # a frame waiting in the slot, so throughput rises and latency does not.
+                self._demand = True
+                self._demand_at = time.monotonic() + self._prefetch_lead()
                 return item, False
             fatal, self._fatal = self._fatal, None
             ended = self._ended and self._slot is None
@@ -368,16 +385,38 @@ class Pipeline:
         if self.on_model is not None:
             self.on_model(model)
 
-    def _process(self, frame: Frame, capture_ms: float) -> FrameResult:
+    def _prefetch_lead(self) -> float:
+        """Seconds from taking a frame until an on-demand source should read the next."""
+        e = self._ema
+        return max(0.0, e["inference"] - e["capture"] - e["preprocess"] - 0.3) / 1e3
+
+    def _prepare_ahead(self, frame: Frame) -> _Prepared | None:
+        """Preprocess in the capture thread for the current model (None: leave it to run())."""
+        model = self._model
+        if model is None or not hasattr(model, "prepare"):
+            return None
+        t0 = time.perf_counter()
+        try:
+            feeds, transform = model.prepare(frame.image)
+        except Exception:  # the inference thread prepares again and reports the error
+            return None
+        return _Prepared(model, feeds, transform, (time.perf_counter() - t0) * 1e3)
+
+    def _process(self, frame: Frame, capture_ms: float,
+                 prepared: _Prepared | None = None) -> FrameResult:
         model = self._model
         if model is None:
             e2e = (time.monotonic() - frame.monotonic) * 1e3
             return FrameResult(frame, None, StageTimings(capture_ms, end_to_end_ms=e2e), "")
         name = str(getattr(model, "name", ""))
+        ahead = prepared is not None and prepared.model is model
         t0 = time.perf_counter()
         t1 = t2 = t0
         try:
-            feeds, transform = model.prepare(frame.image)
+            if ahead:
+                feeds, transform = prepared.feeds, prepared.transform
+            else:
+                feeds, transform = model.prepare(frame.image)
             t1 = time.perf_counter()
             outputs = model.infer(feeds)
             t2 = time.perf_counter()
@@ -391,6 +430,10 @@ class Pipeline:
                                    e2e)
             return FrameResult(frame, None, timings, name, str(exc), self._runtime)
         pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
+        if ahead:
+            pre = prepared.preprocess_ms
+        for key, value in (("capture", capture_ms), ("preprocess", pre), ("inference", inf)):
+            self._ema[key] += 0.1 * (value - self._ema[key])
         if is_dataclass(result):
             result = replace(result, timings=Timings(pre, inf, post))
         e2e = (time.monotonic() - frame.monotonic) * 1e3
@@ -521,6 +564,9 @@ class Pipeline:
                     self._cond.wait_for(lambda: self._demand or self._should_leave(gen), 0.1)
                     if not self._demand:
                         continue
+                    delay = self._demand_at - time.monotonic()
+                    if delay > 0 and self._cond.wait_for(lambda: self._should_leave(gen), delay):
+                        continue
             t0 = time.perf_counter()
             try:
                 frame = source.read()
@@ -547,7 +593,8 @@ class Pipeline:
                         got_frame = True
                         backoff = self.backoff_initial
                         self._emit("live", "live", label)
-                    self._publish(frame, capture_ms, gen)
+                    prepared = None if live else self._prepare_ahead(frame)
+                    self._publish(frame, capture_ms, gen, prepared)
                     continue
                 if now - last_frame < self.stall_timeout:
                     continue
@@ -563,14 +610,15 @@ class Pipeline:
             self._wait(backoff, gen)
             backoff = min(backoff * 2, self.backoff_max)
 
-    def _publish(self, frame: Frame, capture_ms: float, gen: int) -> None:
+    def _publish(self, frame: Frame, capture_ms: float, gen: int,
+                 prepared: _Prepared | None = None) -> None:
         self._capture_rate.tick()
         with self._cond:
             if self._source_gen != gen:
                 return
             if self._slot is not None and not self._paused:
                 self._dropped += 1
-            self._slot = (frame, capture_ms)
+            self._slot = (frame, capture_ms, prepared)
             self._demand = False
             self._cond.notify_all()
 
