@@ -76,6 +76,19 @@ class _ErrorBridge:
             self._report(args.exc_type, args.exc_value, args.exc_traceback)
 
 
+DEMO_MESSAGE_MS = 30_000  # the first-run note stays long enough to be read at a booth
+
+
+def configure_app(app: Any) -> None:
+    """Names (for settings paths) and the dark theme with its icons."""
+    from edgeui.ui.widgets.style import apply_theme
+
+    app.setApplicationName("edgeui")
+    app.setOrganizationName("edgeui")
+    app.setApplicationDisplayName("edgeui")
+    apply_theme(app)
+
+
 def _start_plan(args: argparse.Namespace, settings: Any) -> tuple[Any, Any, Any, dict, str]:
     """(model path, model options, source, source options, first-run message)."""
     model, options, source, source_options, message = args.model, None, args.source, {}, ""
@@ -131,8 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "edgeui"])
-    app.setApplicationName("edgeui")
-    app.setOrganizationName("edgeui")
+    configure_app(app)
 
     settings = None
     try:
@@ -152,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(settings, "error", None) is not None:
         window.notifier.notify(str(settings.error), "warning")
     if message:
-        window.notifier.notify(message, "info")
+        window.notifier.notify(message, "info", DEMO_MESSAGE_MS)
     window.set_source(source, source_options or None)
     if model:
         window.model_picker.add_model_path(model)
@@ -162,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.kiosk:
         window.toggle_fullscreen()
     elif args.fullscreen:
-        window.showFullScreen()
+        window.show_full_screen()
     else:
         window.show()
 

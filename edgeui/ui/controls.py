@@ -29,6 +29,7 @@ class LabeledSlider(QWidget):
         self.slider.setMinimumHeight(TOUCH_PX)
         self.slider.setMinimumWidth(120)
         self.slider.setToolTip(name)
+        self.slider.setMaximumWidth(240)  # a wide toolbar must not make a 1 m slider
         self.label = QLabel()
         self.label.setMinimumWidth(90)
         layout = QHBoxLayout(self)
@@ -53,6 +54,15 @@ class LabeledSlider(QWidget):
 
     def _show(self) -> None:
         self.label.setText(f"{self._name} {self.value():.2f}")
+
+
+def source_options(uri: str) -> dict[str, Any]:
+    """Open options a source needs whoever picks it: the demo photos play as a live feed."""
+    try:
+        from edgeui.engine import demo
+    except ImportError:
+        return {}
+    return demo.demo_source_options(str(uri))
 
 
 def state_text(event: Any) -> str | None:

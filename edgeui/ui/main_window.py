@@ -11,13 +11,20 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
+    QGridLayout,
     QMainWindow,
     QProgressBar,
-    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -25,6 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from edgeui.ui import controls
+from edgeui.ui.widgets.side_panel import SidePanel
+from edgeui.ui.widgets.status_header import StatusHeader
+from edgeui.ui.widgets.style import icon
 from edgeui.ui.widgets.video_view import VideoView
 from edgeui.ui.worker import InferenceWorker, error_message
 
@@ -75,7 +85,8 @@ def _new(factory: Any, settings: Any, parent: QWidget) -> Any:
 
 
 class MainWindow(QMainWindow):
-    """Live view in the centre, pickers/results/notifications at the side, a toolbar."""
+    """A toolbar; the status header over the live view (notifications float on its lower
+    edge); the result and the Performance / Model / Source tabs at the side."""
 
     snapshot_saved = Signal(str, str)  # png path, json path
 
@@ -94,34 +105,50 @@ class MainWindow(QMainWindow):
 
         classes = _side_widgets()
         self.view = VideoView()
+        self.header = StatusHeader()
         self.notifier = _new(classes["notifier"], settings, self)
         self.model_picker = _new(classes["model_picker"], settings, self)
         self.source_picker = _new(classes["source_picker"], settings, self)
         self.results = _new(classes["results"], settings, self)
+        self.side_panel = SidePanel(self.results, self.model_picker, self.source_picker)
 
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        for w in (self.model_picker, self.source_picker, self.results, self.notifier):
-            side_layout.addWidget(w)
-        side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(320)
-        self.side_panel = scroll
+        # The notifier floats over the bottom of the live view: always in sight, and the
+        # picture does not jump when a card comes or goes.
+        stage = QWidget()
+        grid = QGridLayout(stage)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.view, 0, 0)
+        grid.addWidget(self.notifier, 0, 0,
+                       Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)  # fmt: skip
+        self.notifier.setMinimumWidth(560)  # a sentence on two lines, not six
+        self.notifier.setMaximumWidth(760)
+        self.notifier.setContentsMargins(16, 0, 16, 16)
+        self.notifier.raise_()
+        live = QWidget()
+        live_layout = QVBoxLayout(live)
+        live_layout.setContentsMargins(0, 0, 0, 0)
+        live_layout.setSpacing(0)
+        live_layout.addWidget(self.header)
+        live_layout.addWidget(stage, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.view)
-        splitter.addWidget(scroll)
+        splitter.addWidget(live)
+        splitter.addWidget(self.side_panel)
         splitter.setStretchFactor(0, 1)
-        splitter.setSizes([900, 360])
+        splitter.setStretchFactor(1, 0)
+        splitter.setCollapsible(0, False)
+        splitter.setSizes([860, 420])
+        self.splitter = splitter
         self.setCentralWidget(splitter)
         self._build_toolbar()
         self._connect()
 
     # --- construction ---------------------------------------------------------------------
-    def _action(self, text: str, keys: list[str], slot: Any, tip: str) -> QAction:
-        action = QAction(text, self)
+    def _action(self, text: str, keys: list[str], slot: Any, tip: str, icon_name: str = "",
+                short: str = "") -> QAction:  # fmt: skip
+        action = QAction(icon(icon_name) if icon_name else QIcon(), text, self)
+        if short:
+            action.setIconText(short)  # the toolbar's label; menus and tooltips keep ``text``
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setToolTip(f"{tip} ({', '.join(keys)})" if keys else tip)
         action.triggered.connect(slot)
@@ -131,20 +158,24 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         bar = QToolBar("Controls")
         bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.setIconSize(QSize(22, 22))
         bar.setStyleSheet(f"QToolButton {{ min-height: {controls.TOUCH_PX}px; "
                           f"min-width: {controls.TOUCH_PX}px; padding: 0 10px; }}")
         self.toolbar = bar
         self.open_action = self._action("Open model…", ["Ctrl+O"], self.open_model_dialog,
-                                        "Open an .onnx or .tflite model")
+                                        "Open an .onnx or .tflite model", "open", "Open")
         self.pause_action = self._action("Pause", ["Space"], self.toggle_pause,
-                                         "Pause or resume inference")
+                                         "Pause or resume inference", "pause")
         self.pause_action.setCheckable(True)
         self.snapshot_action = self._action("Snapshot", ["S"], self.snapshot,
-                                            "Save the view as PNG and the result as JSON")
+                                            "Save the view as PNG and the result as JSON",
+                                            "snapshot")
         self.fullscreen_action = self._action("Fullscreen", ["F11", "F"], self.toggle_fullscreen,
-                                              "Fullscreen on/off")
+                                              "Fullscreen on/off", "fullscreen")
         self.inspect_action = self._action("Inspect model", ["Ctrl+I"], self.open_inspector,
-                                           "What edgeui understood about this model, and why")
+                                           "What edgeui understood about this model, and why",
+                                           "inspect", "Inspect")
         self._action("Leave fullscreen", ["Esc"], self.leave_fullscreen, "Leave fullscreen")
         for a in (self.open_action, self.pause_action, self.snapshot_action,
                   self.fullscreen_action, self.inspect_action):
@@ -153,8 +184,9 @@ class MainWindow(QMainWindow):
         self.conf_slider = controls.LabeledSlider("Confidence", 0.25)
         self.iou_slider = controls.LabeledSlider("IoU", 0.45)
         self.opacity_slider = controls.LabeledSlider("Mask", self.view.segmentation_opacity())
-        for s in (self.conf_slider, self.iou_slider, self.opacity_slider):
-            bar.addWidget(s)
+        slider_actions = [bar.addWidget(s) for s in
+                          (self.conf_slider, self.iou_slider, self.opacity_slider)]  # fmt: skip
+        self.opacity_action = slider_actions[-1]  # shown for segmentation models only
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # indeterminate: "working"
         self.busy_bar.setMaximumWidth(120)
@@ -170,6 +202,8 @@ class MainWindow(QMainWindow):
         w.state_changed.connect(self.on_state)
         w.errored.connect(self.notify_error)
         w.model_changed.connect(self.on_model_changed)
+        w.model_changed.connect(self.header.set_model)
+        w.stats.connect(self.header.show_stats)
         w.model_failed.connect(self.on_model_failed)
         w.busy.connect(self.set_busy)
         self.model_picker.model_chosen.connect(self.load_model)
@@ -197,6 +231,7 @@ class MainWindow(QMainWindow):
         path = str(getattr(model, "path", "") or self._pending_model or "")
         self.model_path = path or self.model_path
         self.setWindowTitle(f"edgeui — {getattr(model, 'name', Path(path).stem)}")
+        self.opacity_action.setVisible(getattr(model, "task", "") == "segmentation")
         thresholds = getattr(model, "thresholds", None)
         if thresholds is not None:
             self.conf_slider.set_value(getattr(thresholds, "conf", self.conf_slider.value()))
@@ -254,8 +289,11 @@ class MainWindow(QMainWindow):
 
     def set_source(self, uri: str, options: dict[str, Any] | None = None) -> None:
         self.view.set_state_text("Connecting…")
-        self.worker.set_source(uri, options)
+        if options is None:
+            options = controls.source_options(uri)
+        self.worker.set_source(uri, options or None)
         self.source_picker.set_current(uri)
+        self.header.set_source(uri)
         if self.settings is not None and hasattr(self.settings, "add_recent_source"):
             self.settings.add_recent_source(uri)
             self.settings.last_source = uri
@@ -276,6 +314,7 @@ class MainWindow(QMainWindow):
             self.worker.pause()
             self.pause_action.setChecked(True)
             self.pause_action.setText("Resume")
+        self.pause_action.setIcon(icon("play" if self.worker.is_paused() else "pause"))
 
     def snapshot(self) -> tuple[Path, Path] | None:
         if self._latest is None:
@@ -301,13 +340,28 @@ class MainWindow(QMainWindow):
         else:
             self.side_panel.hide()
             self.toolbar.hide()
-            self.showFullScreen()
+            self.show_full_screen()
+
+    def show_full_screen(self) -> None:
+        """Fullscreen on this window's screen (sized first: without a window manager, e.g.
+        a kiosk X server, showFullScreen alone leaves the window at its old size)."""
+        screen = self.screen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())
+        self.showFullScreen()
+        self.fullscreen_action.setIcon(icon("exit-fullscreen"))
 
     def leave_fullscreen(self) -> None:
         if self.isFullScreen():
             self.side_panel.show()
             self.toolbar.show()
             self.showNormal()
+            self.fullscreen_action.setIcon(icon("fullscreen"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.WindowStateChange:
+            self.header.set_large(self.isFullScreen())  # booth mode: legible from 2 m
+        super().changeEvent(event)
 
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

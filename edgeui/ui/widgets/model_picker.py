@@ -158,12 +158,27 @@ class ModelPicker(QWidget):
         self.tree.setSortingEnabled(False)
         self.tree.setAccessibleName("Models")
         header = self.tree.header()
-        # Names and the status matter most; the runtime column holds a short name only.
+        # A side panel is ~400 px wide: the name takes what is left (elided, full text in
+        # the tooltip); task and input fit their contents. Runtime, size and status are in
+        # the name's tooltip and its ok/error icon (the header shows the runtime in use), so
+        # those columns are hidden: the name is what people read.
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for column in (RUNTIME, SIZE, STATUS):
+            self.tree.setColumnHidden(column, True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.itemClicked.connect(self._on_item)
         self.tree.itemActivated.connect(self._on_item)
         layout.addWidget(self.tree, 1)
+
+        # How to add a model, always in view: the first thing a new user asks.
+        self.hint = QLabel()
+        self.hint.setProperty("role", "muted")
+        self.hint.setWordWrap(True)
+        self.hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.hint)
 
         self.empty = QWidget()
         el = QVBoxLayout(self.empty)
@@ -354,7 +369,10 @@ class ModelPicker(QWidget):
             return
         # The name column carries the verdict too: visible however narrow the panel is.
         item.setIcon(NAME, icon("ok" if ok else "error"))
-        item.setToolTip(NAME, f"{key}\n{message}")
+        details = " · ".join(t for t in (entry.task, entry.runtime, entry.input_size,
+                                         entry.size_text) if t)  # fmt: skip
+        verdict = "loads" if ok else message
+        item.setToolTip(NAME, "\n".join(t for t in (key, details, verdict) if t))
         item.setIcon(STATUS, icon("ok" if ok else "error"))
         item.setText(STATUS, "loads" if ok else _short(message))
         item.setToolTip(STATUS, message)
@@ -372,6 +390,12 @@ class ModelPicker(QWidget):
         self.tree.setVisible(has_rows)
         self.empty.setVisible(not has_rows)
         folder = self._folders[0] if self._folders else "your models folder"
+        self.hint.setText(
+            f"Add your own model: drop an .onnx or .tflite file on the window, press Ctrl+O, "
+            f"or copy it into {folder}."
+        )
+        self.hint.setToolTip(str(folder))
+        self.hint.setVisible(has_rows)
         self.empty_label.setText(
             "No models yet. Put .onnx or .tflite files in "
             f"{folder}, drop one on this window, or use Open…. "

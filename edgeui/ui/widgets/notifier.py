@@ -36,11 +36,13 @@ class Notification(QFrame):
 
     closed = Signal(object)
 
-    def __init__(self, message: str, level: str, parent: QWidget | None = None) -> None:
+    def __init__(self, message: str, level: str, parent: QWidget | None = None,
+                 timeout_ms: int | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.message = message
         self.level = level
         self.count = 1
+        self.timeout_ms = AUTO_DISMISS_MS.get(level, 0) if timeout_ms is None else timeout_ms
         self.setObjectName("notification")
         self.setProperty("level", level)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -78,9 +80,8 @@ class Notification(QFrame):
         self.start_timer()
 
     def start_timer(self) -> None:
-        ms = AUTO_DISMISS_MS.get(self.level, 0)
-        if ms:
-            self.timer.start(ms)
+        if self.timeout_ms > 0:
+            self.timer.start(self.timeout_ms)
 
     @Slot()
     def dismiss(self) -> None:
@@ -92,7 +93,7 @@ class Notifier(QWidget):
     """The notification area. ``notify(message, level)`` with level info|warning|error."""
 
     changed = Signal()  # a card was added, bumped or removed
-    _post = Signal(str, str)  # from other threads, queued to the GUI thread
+    _post = Signal(str, str, int)  # from other threads, queued to the GUI thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,17 +105,22 @@ class Notifier(QWidget):
         self._post.connect(self._notify, Qt.ConnectionType.QueuedConnection)
         self.setVisible(False)
 
-    def notify(self, message: str, level: str = "error") -> None:
-        """Show a sentence to the user; repeats are counted, not stacked."""
+    def notify(self, message: str, level: str = "error", timeout_ms: int | None = None) -> None:
+        """Show a sentence to the user; repeats are counted, not stacked.
+
+        ``timeout_ms``: how long the card stays (0: until closed); the level's default
+        when None (info 5 s, warning 8 s, errors until closed).
+        """
         level = level if level in LEVELS else "error"
         message = str(message).strip() or "Unknown error."
+        timeout = -1 if timeout_ms is None else max(0, int(timeout_ms))
         if QThread.currentThread() is not self.thread():
-            self._post.emit(message, level)
+            self._post.emit(message, level, timeout)
             return
-        self._notify(message, level)
+        self._notify(message, level, timeout)
 
-    @Slot(str, str)
-    def _notify(self, message: str, level: str) -> None:
+    @Slot(str, str, int)
+    def _notify(self, message: str, level: str, timeout: int = -1) -> None:
         log.log(_LOG_LEVEL[level], "%s", message)
         for card in self._cards:
             if card.message == message and card.level == level:
@@ -122,7 +128,7 @@ class Notifier(QWidget):
                 self._move_to_top(card)
                 self.changed.emit()
                 return
-        card = Notification(message, level, self)
+        card = Notification(message, level, self, None if timeout < 0 else timeout)
         card.closed.connect(self._remove)
         self._cards.insert(0, card)
         self._layout.insertWidget(0, card)

@@ -10,6 +10,7 @@ a few times a second, and only the newest pending result is ever rendered.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,9 @@ class ResultsPanel(QWidget):
         self.more.hide()
         rl.addWidget(self.more)
         outer.addWidget(result_box)
+        # The two sections, for a side panel that places them apart (result always shown,
+        # performance in a tab); this widget keeps rendering into them wherever they are.
+        self.result_box = result_box
 
         stats_box = QGroupBox("Performance")
         grid = QGridLayout(stats_box)
@@ -155,6 +159,7 @@ class ResultsPanel(QWidget):
         self.chart = LatencyChart(("end-to-end", "inference"))
         grid.addWidget(self.chart, len(items), 0, 1, 2)
         outer.addWidget(stats_box)
+        self.stats_box = stats_box
         outer.addStretch(1)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.NoFrame)
@@ -353,7 +358,11 @@ class ResultsPanel(QWidget):
         v["frames"].setText(f"{processed} / {dropped}")
         state = str(getattr(stats, "source_state", "") or "–")
         source = str(getattr(stats, "source", "") or "")
-        v["source_state"].setText(f"{state} · {source}" if source else state)
+        # A path's last part is enough in a narrow panel; the tooltip has the whole of it.
+        short = Path(source).name if ("/" in source or "\\" in source) and "://" not in source \
+            else source
+        v["source_state"].setText(f"{state} · {short or source}" if source else state)
+        v["source_state"].setToolTip(source)
         v["runtime"].setText(str(getattr(stats, "runtime", "") or "–"))
 
     def stat_text(self, key: str) -> str:

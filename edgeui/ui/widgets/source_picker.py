@@ -57,10 +57,17 @@ def camera_uri(camera: Any) -> str:
     return _uri(camera)
 
 
+def is_demo_photos(uri: str) -> bool:
+    """The demo's sample-photo folder (shown in the Demo section, not as a recent folder)."""
+    return Path(uri).name == "demo-photos"
+
+
 def source_label(uri: str) -> str:
     """A short, readable name for a recent-source row."""
     if uri == SYNTHETIC or uri.startswith("synthetic:"):
         return "Demo pattern (synthetic)"
+    if is_demo_photos(uri):
+        return "Demo photos (face detection)"
     if _SCHEME.match(uri):
         return uri
     if uri.isdigit():
@@ -70,7 +77,7 @@ def source_label(uri: str) -> str:
 
 
 def source_icon_name(uri: str) -> str:
-    if uri == SYNTHETIC or uri.startswith("synthetic:"):
+    if uri == SYNTHETIC or uri.startswith("synthetic:") or is_demo_photos(uri):
         return "demo"
     if _SCHEME.match(uri):
         return "link"
@@ -143,9 +150,11 @@ class SourcePicker(QWidget):
         layout.addWidget(self.list, 1)
 
         files = QHBoxLayout()
-        self.file_button = QPushButton(icon("file-video"), "Video or image file…")
+        self.file_button = QPushButton(icon("file-video"), "File…")
+        self.file_button.setToolTip("Open a video or image file")
         self.file_button.clicked.connect(self.open_file_dialog)
-        self.folder_button = QPushButton(icon("folder"), "Image folder…")
+        self.folder_button = QPushButton(icon("folder"), "Folder…")
+        self.folder_button.setToolTip("Play a folder of images")
         self.folder_button.clicked.connect(self.open_folder_dialog)
         self.refresh_button = QPushButton(icon("refresh"), "")
         self.refresh_button.setToolTip("Look for cameras again")
@@ -177,8 +186,12 @@ class SourcePicker(QWidget):
 
     # --- public API -------------------------------------------------------------------
     def set_current(self, uri: str) -> None:
-        """Mark the running source (no signal)."""
+        """Mark the running source (no signal); one not listed yet joins the list."""
         self._current = str(uri)
+        if self._current and self._current not in self.uris():
+            self._recent.insert(0, self._current)
+            self._rebuild()  # marks it
+            return
         self._mark_current()
 
     def current(self) -> str:
@@ -294,8 +307,12 @@ class SourcePicker(QWidget):
             placeholder.setForeground(MUTED)
             self.list.addItem(placeholder)
         self._section("Demo")
+        for uri in dict.fromkeys(r for r in self._recent if is_demo_photos(r)):
+            self._row(source_label(uri), uri, "demo",
+                      f"Sample photos as a live feed, for the face detector ({uri})")
         self._row("Demo (synthetic)", SYNTHETIC, "demo", "A moving test pattern with a clock")
-        recent = [r for r in self._recent if r != SYNTHETIC]
+        recent = [r for r in dict.fromkeys(self._recent)
+                  if r != SYNTHETIC and not is_demo_photos(r)]  # fmt: skip
         if recent:
             self._section("Recent")
             for uri in recent:
@@ -313,6 +330,9 @@ class SourcePicker(QWidget):
             font = item.font()
             font.setBold(is_current)
             item.setFont(font)
+            # The running source carries a "play" mark as well as the selection colour.
+            item.setIcon(icon("play" if is_current else source_icon_name(str(uri))))
+            item.setStatusTip("running" if is_current else "")
             if is_current and first is None:
                 first = item
         self.list.blockSignals(True)

@@ -23,11 +23,51 @@ ERROR = QColor("#F85149")
 SERIES = (QColor("#58A6FF"), QColor("#F2CC60"), QColor("#56D364"), QColor("#FF7B72"))
 
 
+ICON_SIZES = (16, 22, 24, 32, 44, 64)
+
+
+def _svg_supported() -> bool:
+    from PySide6.QtGui import QImageReader
+
+    return b"svg" in {bytes(f) for f in QImageReader.supportedImageFormats()}
+
+
+def _rendered_icon(path: str) -> QIcon:
+    """An icon drawn with QtSvg at a few sizes: for Qt builds without the svg image plugin."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(path)
+    if not renderer.isValid():
+        return QIcon()
+    result = QIcon()
+    for size in ICON_SIZES:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        result.addPixmap(pixmap)
+    return result
+
+
 @cache
 def icon(name: str) -> QIcon:
-    """The icon ``resources/icons/<name>.svg`` (an empty icon when it is missing)."""
+    """The icon ``resources/icons/<name>.svg`` (an empty icon when it is missing).
+
+    Uses Qt's svg image plugin (pyside6-essentials ships it); without it the SVG is
+    rendered with QtSvg into pixmaps, so icons never show as empty squares.
+    """
     path = resource_path("icons", f"{name}.svg")
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    if _svg_supported():
+        return QIcon(str(path))
+    try:
+        return _rendered_icon(str(path))
+    except ImportError:  # no QtSvg either: text-only buttons still work
+        return QIcon()
 
 
 def stylesheet(name: str = "dark") -> str:
@@ -40,7 +80,25 @@ def stylesheet(name: str = "dark") -> str:
 
 
 def apply_theme(app: QApplication, name: str = "dark") -> None:
-    """Set the theme's stylesheet and the window icon on the application."""
+    """Set the theme's stylesheet, a matching dark palette and the window icon on the app.
+
+    Fusion as the base style: it follows the stylesheet and palette the same way on every
+    platform (the native styles ignore parts of both).
+    """
+    from PySide6.QtGui import QPalette
+
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, BACKGROUND), (QPalette.ColorRole.Base, BACKGROUND),
+        (QPalette.ColorRole.AlternateBase, PANEL), (QPalette.ColorRole.Button, PANEL),
+        (QPalette.ColorRole.WindowText, TEXT), (QPalette.ColorRole.Text, TEXT),
+        (QPalette.ColorRole.ButtonText, TEXT), (QPalette.ColorRole.ToolTipBase, PANEL),
+        (QPalette.ColorRole.ToolTipText, TEXT), (QPalette.ColorRole.PlaceholderText, MUTED),
+        (QPalette.ColorRole.Highlight, ACCENT), (QPalette.ColorRole.HighlightedText, TEXT),
+    ):  # fmt: skip
+        palette.setColor(role, colour)
+    app.setPalette(palette)
     app.setStyleSheet(stylesheet(name))
     app.setWindowIcon(icon("edgeui"))
 

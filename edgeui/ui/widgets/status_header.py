@@ -1,0 +1,149 @@
+"""The header above the live view: which model, on what, how fast — readable from 2 m.
+
+One line for the model's name and a muted line for task, runtime + provider actually used
+and the source; the inference fps big on the right with the inference latency under it.
+``set_large(True)`` (fullscreen / kiosk) roughly doubles every font for a booth screen.
+Text changes only when the value shown changes (stats arrive a few times a second).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
+
+# Point sizes: (normal, large). Large is for fullscreen at a booth: ~2x for 2 m viewing.
+TITLE_PT = (15.0, 28.0)
+DETAIL_PT = (10.5, 17.0)
+FPS_PT = (24.0, 46.0)
+
+
+def source_name(uri: str) -> str:
+    """A short name for the source line ("Demo photos", "Camera 0", a file name...)."""
+    if not uri:
+        return ""
+    if uri == "synthetic" or uri.startswith("synthetic:"):
+        return "Demo pattern"
+    if Path(uri).name == "demo-photos":
+        return "Demo photos"
+    if uri.isdigit():
+        return f"Camera {uri}"
+    if "://" in uri:
+        host = uri.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        return host or uri  # the host only: never a password on a booth screen
+    return Path(uri).name or uri
+
+
+class StatusHeader(QFrame):
+    """Model name, task · runtime · provider · source, and big fps; ``set_model``,
+    ``show_stats`` and ``set_source`` feed it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusHeader")
+        self.setAccessibleName("Status")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._large = False
+        self._model = ""
+        self._task = ""
+        self._runtime = ""
+        self._source = ""
+
+        self.title = QLabel("No model running")
+        self.title.setObjectName("headerTitle")
+        self.detail = QLabel("Open a model with Ctrl+O, or drop an .onnx / .tflite file here.")
+        self.detail.setObjectName("headerDetail")
+        for label in (self.title, self.detail):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.fps = QLabel("–")
+        self.fps.setObjectName("headerFps")
+        self.fps.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.fps_unit = QLabel("fps")
+        self.latency = QLabel("")
+        self.latency.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        left = QVBoxLayout()
+        left.setSpacing(0)
+        left.addWidget(self.title)
+        left.addWidget(self.detail)
+        fps_row = QHBoxLayout()
+        fps_row.setSpacing(6)
+        fps_row.addWidget(self.fps)
+        fps_row.addWidget(self.fps_unit, 0, Qt.AlignmentFlag.AlignBottom)
+        right = QVBoxLayout()
+        right.setSpacing(0)
+        right.addLayout(fps_row)
+        right.addWidget(self.latency)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(14, 6, 14, 6)
+        row.addLayout(left, 1)
+        row.addLayout(right, 0)
+        self._apply_fonts()
+
+    # --- input ------------------------------------------------------------------------
+    def set_model(self, model: Any) -> None:
+        """The model the worker now runs (name, task, runtime description)."""
+        self._model = str(getattr(model, "name", "") or "")
+        self._task = str(getattr(model, "task", "") or "")
+        runtime = getattr(model, "runtime", None)
+        try:
+            self._runtime = str(runtime.describe()) if runtime is not None else ""
+        except Exception:  # a stand-in model without a real runtime: the stats fill it in
+            self._runtime = ""
+        self._set(self.title, self._model or "Model loaded")
+        self._show_detail()
+
+    def set_source(self, uri: str) -> None:
+        self._source = source_name(str(uri))
+        self._show_detail()
+
+    def show_stats(self, stats: Any) -> None:
+        """Live numbers: inference fps, inference p50 and the runtime actually used."""
+        fps = float(getattr(stats, "inference_fps", 0.0) or 0.0)
+        self._set(self.fps, f"{fps:.0f}" if fps >= 10 else f"{fps:.1f}")
+        stage = (getattr(stats, "stages", None) or {}).get("inference")
+        p50 = getattr(stage, "p50", None)
+        self._set(self.latency, f"inference {p50:.1f} ms" if p50 is not None else "")
+        runtime = str(getattr(stats, "runtime", "") or "")
+        if runtime and runtime != self._runtime:
+            self._runtime = runtime
+            self._show_detail()
+
+    def set_large(self, large: bool) -> None:
+        """Booth mode: about twice the font size (fullscreen and kiosk)."""
+        if bool(large) != self._large:
+            self._large = bool(large)
+            self._apply_fonts()
+
+    def is_large(self) -> bool:
+        return self._large
+
+    def detail_text(self) -> str:
+        return self.detail.text()
+
+    # --- internals --------------------------------------------------------------------
+    def _show_detail(self) -> None:
+        parts = [p for p in (self._task, self._runtime, self._source) if p]
+        if parts:
+            self._set(self.detail, "  ·  ".join(parts))
+            self.detail.setToolTip("\n".join(parts))
+
+    @staticmethod
+    def _set(label: QLabel, text: str) -> None:
+        if label.text() != text:  # no relayout when nothing changed
+            label.setText(text)
+
+    def _apply_fonts(self) -> None:
+        # Sizes through per-label style sheets: the app's QSS sets a font-size on every
+        # widget, and a style sheet font wins over QWidget.setFont.
+        i = 1 if self._large else 0
+        muted, text, accent = MUTED.name(), TEXT.name(), ACCENT.lighter(130).name()
+        self.title.setStyleSheet(f"font-size: {TITLE_PT[i]}pt; font-weight: bold; color: {text};")
+        self.fps.setStyleSheet(f"font-size: {FPS_PT[i]}pt; font-weight: bold; color: {accent};")
+        for label in (self.detail, self.fps_unit, self.latency):
+            label.setStyleSheet(f"font-size: {DETAIL_PT[i]}pt; color: {muted};")
