@@ -29,7 +29,7 @@ class LabeledSlider(QWidget):
         self.slider.setMinimumHeight(TOUCH_PX)
         self.slider.setMinimumWidth(120)
         self.slider.setToolTip(name)
-        self.slider.setMaximumWidth(240)  # a wide toolbar must not make a 1 m slider
+        self.setMaximumWidth(360)  # a wide toolbar must not stretch it across the screen
         self.label = QLabel()
         self.label.setMinimumWidth(90)
         layout = QHBoxLayout(self)
