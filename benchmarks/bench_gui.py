@@ -3,10 +3,13 @@
     python benchmarks/bench_gui.py [--model M] [--source S] [--seconds N]
 
 1. GUI event-loop lag p99 (a 5 ms QTimer probe) while inference runs flat out. Goal ≤ 16 ms.
-2. frame -> QImage -> painted with overlays, 1280x720, 20 boxes and a segmentation map.
-   Goal ≤ 3 ms.
-3. the app's inference fps / the engine Pipeline's fps for the same model and source,
-   measured one after the other in this process. Goal ≥ 0.95.
+2. frame -> QImage -> painted with overlays into 1280x720: 20 boxes or a segmentation
+   map, from a 1280x720 frame (1:1) and from a 640x480 one (scaled). A new frame and result
+   every iteration, as in the app. Goal ≤ 3 ms.
+3. the app's inference fps / the engine Pipeline's fps (what `edgeui bench` runs) for the
+   same model and source, both with default settings, measured in alternating rounds in
+   this process (the app paused while the engine runs alone) so that load from other
+   processes on a shared machine hits both alike. Goal ≥ 0.95.
 
 Default model: YOLOX-nano from ../shared/models when present, else a generated classifier.
 Runs offscreen unless QT_QPA_PLATFORM says otherwise.
@@ -19,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,78 +47,168 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def bench_pipeline_fps(model_path: str, source: str, seconds: float) -> float:
-    """The engine alone: Pipeline.run in this thread for ``seconds``."""
-    from edgeui.engine.model import Model
-    from edgeui.engine.pipeline import Pipeline
+class ForeignLoad:
+    """CPU used by other processes during a span, in cores (Linux /proc/stat; else 0).
 
-    model = Model.load(model_path)
-    pipe = Pipeline(model, source)
-    pipe.run(frames=5)  # warm-up (first inference, allocations)
-    pipe.reset_stats()
-    t0 = time.perf_counter()
-    pipe.run(duration=seconds)
-    elapsed = time.perf_counter() - t0
-    return pipe.stats().processed / elapsed
+    The benchmark machine may be shared: a round during which other processes took CPU
+    says nothing about our code, so rounds are reported with this and the clean ones used.
+    """
+
+    def __init__(self) -> None:
+        self.t0, self.busy0, self.own0 = time.perf_counter(), self._busy(), self._own()
+
+    @staticmethod
+    def _busy() -> float:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+        except OSError:
+            return 0.0
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        t = os.times()
+        return t.user + t.system
+
+    def cores(self) -> float:
+        elapsed = time.perf_counter() - self.t0
+        foreign = (self._busy() - self.busy0) - (self._own() - self.own0)
+        return max(0.0, foreign / elapsed) if elapsed > 0 else 0.0
 
 
-def bench_app(model_path: str, source: str, seconds: float) -> tuple[float, list[float]]:
-    """The app: window + worker flat out; returns (inference fps, event-loop lags in ms)."""
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
+class EngineAlone:
+    """The engine alone, as `edgeui bench` runs it: Pipeline.run in this thread."""
 
-    from edgeui.ui.main_window import MainWindow
-    from edgeui.ui.worker import InferenceWorker
+    def __init__(self, model_path: str, source: str) -> None:
+        from edgeui.engine.model import Model
+        from edgeui.engine.pipeline import Pipeline
 
-    app = QApplication.instance() or QApplication([])
-    worker = InferenceWorker(source=source)
-    window = MainWindow(worker)
-    window.resize(1280, 800)
-    window.show()
-    loop = QEventLoop()
-    worker.model_changed.connect(lambda _m: loop.quit())
-    window.load_model(model_path)
-    worker.start()
-    QTimer.singleShot(30000, loop.quit)
-    loop.exec()  # until the model is running
-    warm = QEventLoop()  # a second of warm-up, then measure
-    QTimer.singleShot(1000, warm.quit)
-    warm.exec()
+        self.pipe = Pipeline(Model.load(model_path), source)
+        self.pipe.run(frames=5)  # warm-up (first inference, allocations)
 
-    lags: list[float] = []
-    period = 5.0
-    last = [time.perf_counter()]
+    def fps(self, seconds: float) -> tuple[float, float]:
+        """(fps, CPU cores other processes used meanwhile)."""
+        self.pipe.reset_stats()
+        load = ForeignLoad()
+        t0 = time.perf_counter()
+        self.pipe.run(duration=seconds)
+        return self.pipe.stats().processed / (time.perf_counter() - t0), load.cores()
 
-    def probe() -> None:
-        now = time.perf_counter()
-        lags.append(max(0.0, (now - last[0]) * 1e3 - period))
-        last[0] = now
 
-    timer = QTimer()
-    timer.setTimerType(timer.timerType().PreciseTimer)
-    timer.timeout.connect(probe)
-    start_stats = worker.pipeline_stats()
-    t0 = time.perf_counter()
-    last[0] = t0
-    timer.start(int(period))
-    done = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), done.quit)
-    done.exec()
-    timer.stop()
-    elapsed = time.perf_counter() - t0
-    end_stats = worker.pipeline_stats()
-    fps = (end_stats.processed - start_stats.processed) / elapsed
-    painted = window.view.frames_painted
-    window.close()
-    worker.stop()
-    app.processEvents()
-    print(f"  (painted {painted} frames, delivered {worker.results_delivered}, "
-          f"coalesced {worker.results_coalesced})")
-    return fps, lags
+class App:
+    """The app: the main window and its worker, running flat out (paused between rounds)."""
+
+    def __init__(self, model_path: str, source: str) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+        from PySide6.QtWidgets import QApplication
+
+        from edgeui.ui.main_window import MainWindow
+        from edgeui.ui.worker import InferenceWorker
+
+        self.app = QApplication.instance() or QApplication([])
+        self.worker = InferenceWorker(source=source)
+        self.window = MainWindow(self.worker)
+        self.window.resize(1280, 800)
+        self.window.show()
+        loop = QEventLoop()
+        self.worker.model_changed.connect(lambda _m: loop.quit())
+        self.window.load_model(model_path)
+        self.worker.start()
+        QTimer.singleShot(30000, loop.quit)
+        loop.exec()  # until the model is running
+        self.spin(1.0)  # warm-up
+        self.note = ""
+        self.lags: list[float] = []
+        self.gui_cpu: list[float] = []  # GUI-thread CPU seconds per second, per round
+
+    def spin(self, seconds: float) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    def fps(self, seconds: float) -> tuple[float, float]:
+        """(inference fps with the GUI live, CPU cores other processes used meanwhile);
+        event-loop lags go to ``lags``."""
+        from PySide6.QtCore import Qt, QTimer
+
+        self.worker.resume()
+        self.spin(0.5)  # back to steady state
+        period = 5.0
+        last = [time.perf_counter()]
+
+        def probe() -> None:
+            now = time.perf_counter()
+            self.lags.append(max(0.0, (now - last[0]) * 1e3 - period))
+            last[0] = now
+
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(probe)
+        start = self.worker.pipeline_stats().processed
+        load = ForeignLoad()
+        t0 = last[0] = time.perf_counter()
+        cpu0 = time.thread_time()
+        timer.start(int(period))
+        self.spin(seconds)
+        timer.stop()
+        elapsed = time.perf_counter() - t0
+        self.gui_cpu.append((time.thread_time() - cpu0) / elapsed)
+        fps = (self.worker.pipeline_stats().processed - start) / elapsed
+        foreign = load.cores()
+        self.worker.pause()
+        self.spin(0.3)  # let the frame in flight finish before the engine runs alone
+        return fps, foreign
+
+    def close(self) -> str:
+        view, worker = self.window.view, self.worker
+        note = (f"painted {view.frames_painted} frames ({view.updates_deferred} repaint "
+                f"requests coalesced to the refresh rate), delivered {worker.results_delivered}"
+                f", coalesced {worker.results_coalesced}")
+        self.window.close()
+        worker.stop()
+        self.app.processEvents()
+        return note
+
+
+@dataclass
+class Round:
+    pipe_before: float
+    app: float
+    pipe_after: float
+    foreign: float  # the most CPU (cores) other processes took in any of its three spans
+
+    @property
+    def ratio(self) -> float:
+        return self.app / ((self.pipe_before + self.pipe_after) / 2)
+
+
+def bench_fps(model_path: str, source: str, seconds: float, rounds: int) -> tuple[list[Round], App]:
+    """Alternating spans, engine alone / app / engine alone / ..., one Round per app span."""
+    engine = EngineAlone(model_path, source)
+    app = App(model_path, source)
+    app.worker.pause()
+    app.spin(0.3)
+    out: list[Round] = []
+    before = engine.fps(seconds)
+    for _ in range(rounds):
+        app_fps = app.fps(seconds)
+        after = engine.fps(seconds)
+        out.append(Round(before[0], app_fps[0], after[0], max(before[1], app_fps[1], after[1])))
+        before = after
+    app.note = app.close()
+    return out, app
 
 
 def bench_paint(repeats: int = 200) -> dict[str, float]:
-    """Per-frame cost of wrapping a 1280x720 frame and painting it with overlays."""
+    """Per-frame cost of wrapping a frame and painting it with overlays into 1280x720.
+
+    Every iteration gets a new frame array and a new result (class map included), as in
+    the app, so per-result caches never hide the per-frame work.
+    """
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtWidgets import QApplication
 
@@ -124,24 +218,46 @@ def bench_paint(repeats: int = 200) -> dict[str, float]:
     QApplication.instance() or QApplication([])
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (720, 1280, 3), np.uint8) for _ in range(4)]
-    xy = rng.uniform(0, 1100, (20, 2)).astype(np.float32)
-    boxes = np.concatenate([xy, xy + rng.uniform(40, 180, (20, 2))], 1)
-    boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, 720)
-    dets = Detections(boxes, rng.uniform(0.3, 1, 20).astype(np.float32),
-                      rng.integers(0, 80, 20), tuple(f"class {i}" for i in range(20)))
-    det_result = Result("detection", 1280, 720, detections=dets)
-    cmap = np.zeros((720, 1280), np.uint8)
-    cmap[200:500, 300:900] = 15
-    seg_result = Result("segmentation", 1280, 720,
-                        segmentation=SegmentationMap(cmap, Labels(tuple(f"c{i}" for i in range(21)))))
+    small = [rng.integers(0, 255, (480, 640, 3), np.uint8) for _ in range(4)]
+
+    def detections(w: int, h: int) -> Result:
+        xy = rng.uniform(0, w - 180, (20, 2)).astype(np.float32)
+        boxes = np.concatenate([xy, xy + rng.uniform(40, 180, (20, 2))], 1)
+        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, h)
+        dets = Detections(boxes, rng.uniform(0.3, 1, 20).astype(np.float32),
+                          rng.integers(0, 80, 20), tuple(f"class {i}" for i in range(20)))
+        return Result("detection", w, h, detections=dets)
+
+    def segmentation(w: int, h: int, k: int) -> Result:
+        cmap = np.zeros((h, w), np.uint8)  # a person-sized blob and two smaller ones
+        cmap[h // 4 + 10 * k: 3 * h // 4, w // 4: w // 2 + 20 * k] = 15
+        cmap[50: 200, 40 + 8 * k: 300] = 7
+        cmap[h - 150:, w - 400:] = 2 + k
+        labels = Labels(tuple(f"c{i}" for i in range(21)))
+        return Result("segmentation", w, h, segmentation=SegmentationMap(cmap, labels))
+
+    cases = {
+        "detection": (frames, [detections(1280, 720) for _ in range(4)]),
+        "segmentation": (frames, [segmentation(1280, 720, k) for k in range(4)]),
+        "scaled_detection": (small, [detections(640, 480) for _ in range(4)]),
+        "scaled_segmentation": (small, [segmentation(640, 480, k) for k in range(4)]),
+    }
     view = VideoView()
+    view.set_state_text(None)  # live: no state message over the picture
     target = QImage(1280, 720, QImage.Format.Format_RGB32)
     out: dict[str, float] = {}
-    for name, result in (("detection", det_result), ("segmentation", seg_result)):
+    for name, (images, results) in cases.items():
         times = []
         for i in range(repeats):
+            # A fresh array per frame, as a source delivers (a copy made outside the clock).
+            image = images[i % len(images)].copy()
+            result = results[i % len(results)]
+            if result.segmentation is not None:  # a new class map object, as each result has
+                seg = result.segmentation
+                result = Result(result.task, result.image_width, result.image_height,
+                                segmentation=SegmentationMap(seg.class_map.copy(), seg.labels))
             t0 = time.perf_counter()
-            view.show_frame(frames[i % len(frames)], result)
+            view.show_frame(image, result)
             painter = QPainter(target)
             view.paint_into(painter, 1280, 720)
             painter.end()
@@ -155,23 +271,40 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--source", default="synthetic:640x480@0")  # unpaced: flat out
-    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--seconds", type=float, default=5.0, help="per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--skip-paint", action="store_true")
+    ap.add_argument("--max-foreign", type=float, default=0.15,
+                    help="rounds where other processes used more CPU (cores) are not counted")
     args = ap.parse_args()
     model = args.model or default_model()
-    print(f"model: {model}\nsource: {args.source}")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"model: {model}\nsource: {args.source}\ncores: {os.cpu_count()}, load avg: {load}")
 
-    paint = bench_paint()
-    print(f"paint 1280x720 + 20 boxes:   p50 {paint['detection_p50']:.2f} ms  "
-          f"p99 {paint['detection_p99']:.2f} ms  (goal ≤ 3 ms)")
-    print(f"paint 1280x720 + seg blend:  p50 {paint['segmentation_p50']:.2f} ms  "
-          f"p99 {paint['segmentation_p99']:.2f} ms")
+    if not args.skip_paint:
+        paint = bench_paint()
+        for key, what in (("detection", "1280x720 + 20 boxes"),
+                          ("segmentation", "1280x720 + seg blend"),
+                          ("scaled_detection", "640x480 -> 1280x720 + 20 boxes"),
+                          ("scaled_segmentation", "640x480 -> 1280x720 + seg blend")):
+            print(f"paint {what:<32} p50 {paint[key + '_p50']:.2f} ms  "
+                  f"p99 {paint[key + '_p99']:.2f} ms  (goal ≤ 3 ms)")
 
-    pipe_fps = bench_pipeline_fps(model, args.source, args.seconds)
-    app_fps, lags = bench_app(model, args.source, args.seconds)
+    rounds, gui = bench_fps(model, args.source, args.seconds, args.rounds)
+    lags = gui.lags
+    print(f"  ({gui.note}; GUI thread busy "
+          + " ".join(f"{100 * c:.0f}%" for c in gui.gui_cpu) + " of a core)")
     print(f"event-loop lag while inferring: p50 {pct(lags, 50):.2f} ms  p99 {pct(lags, 99):.2f} ms"
           f"  max {max(lags):.1f} ms  (goal p99 ≤ 16 ms; {len(lags)} probes)")
-    print(f"pipeline fps {pipe_fps:.1f}  app fps {app_fps:.1f}  ratio {app_fps / pipe_fps:.3f}"
-          f"  (goal ≥ 0.95)")
+    for i, r in enumerate(rounds):
+        print(f"round {i + 1}: pipeline {r.pipe_before:.1f} / app {r.app:.1f} / pipeline "
+              f"{r.pipe_after:.1f} fps  ratio {r.ratio:.3f}  (other processes "
+              f"{r.foreign:.2f} cores)")
+    clean = [r for r in rounds if r.foreign <= args.max_foreign]
+    used = clean or rounds
+    print(f"ratio app / pipeline fps: median {np.median([r.ratio for r in used]):.3f} over "
+          f"{len(used)} {'clean ' if clean else ''}rounds (goal ≥ 0.95)"
+          + ("" if clean else f"; no round had other processes under {args.max_foreign} cores"))
     return 0
 
 

@@ -12,6 +12,7 @@ import colorsys
 from dataclasses import dataclass
 from functools import lru_cache
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
@@ -127,32 +128,88 @@ def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> N
 
 
 # --- segmentation -------------------------------------------------------------------------
+LEGEND_ROWS = 6
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    class_id: int
+    name: str
+    share: float
+
+
 class SegmentationCache:
-    """Colourises a class map into a QImage once per result (not once per repaint)."""
+    """Colourises a class map once per result (not once per repaint), with no numpy pass.
+
+    The class map is wrapped as a QImage ``Format_Indexed8`` (zero copy) whose colour table
+    is the class palette with the blend opacity in its alpha; one C-level
+    ``convertToFormat`` turns it into premultiplied ARGB, the format Qt blends fastest
+    (transparent background pixels are skipped). The legend's class shares come from one
+    histogram of the same map. Both are rebuilt only when the map or the opacity changes.
+    """
 
     def __init__(self) -> None:
-        self._key: int | None = None
+        # The maps the cached image and legend were made from (identity, not equality:
+        # every result carries a new array, and comparing pixels would cost what we save).
+        self._image_src: tuple[np.ndarray, int] | None = None
         self._image: QImage | None = None
-        self._bgra_lut = np.zeros((256, 4), np.uint8)
-        rgb = palette_rgb()
-        self._bgra_lut[:, 0] = rgb[:, 2]
-        self._bgra_lut[:, 1] = rgb[:, 1]
-        self._bgra_lut[:, 2] = rgb[:, 0]
-        self._bgra_lut[:, 3] = 255
-        # Class 0 is background in every common segmentation set: fully transparent. The
-        # LUT is premultiplied (transparent = all zeros), the format Qt blends fastest.
-        self._bgra_lut[0] = 0
+        self._legend_src: np.ndarray | None = None
+        self._legend: tuple[LegendRow, ...] = ()
+        self._tables: dict[int, list[int]] = {}
 
-    def image_for(self, seg: SegmentationMap) -> QImage:
-        key = id(seg.class_map)
-        if key != self._key or self._image is None:
-            cmap = np.asarray(seg.class_map)
-            idx = cmap.astype(np.uint8, copy=False) if cmap.dtype != np.uint8 else cmap
-            self._image = ArrayImage(
-                self._bgra_lut[idx], QImage.Format.Format_ARGB32_Premultiplied
-            )
-            self._key = key
+    def _color_table(self, alpha: int) -> list[int]:
+        table = self._tables.get(alpha)
+        if table is None:
+            rgb = palette_rgb().astype(np.uint32)
+            argb = (alpha << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+            # Class 0 is background in every common segmentation set: fully transparent.
+            argb[0] = 0
+            table = [int(v) for v in argb.tolist()]
+            self._tables[alpha] = table
+        return table
+
+    def image_for(self, seg: SegmentationMap, opacity: float = 1.0) -> QImage:
+        """The class map as premultiplied ARGB with ``opacity`` (0..1) baked into alpha."""
+        cmap = np.asarray(seg.class_map)
+        alpha = round(255 * max(0.0, min(1.0, float(opacity))))
+        src = self._image_src
+        if self._image is None or src is None or src[0] is not seg.class_map or src[1] != alpha:
+            # Ids wrap at 256 exactly as class_color() does, so the legend matches.
+            idx = cmap if cmap.dtype == np.uint8 else cmap.astype(np.uint8)
+            if idx.strides[1] != 1:
+                idx = np.ascontiguousarray(idx)
+            indexed = ArrayImage(idx, QImage.Format.Format_Indexed8)
+            indexed.setColorTable(self._color_table(alpha))
+            self._image = indexed.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+            self._image_src = (seg.class_map, alpha)
         return self._image
+
+    def legend_for(self, seg: SegmentationMap, rows: int = LEGEND_ROWS) -> tuple[LegendRow, ...]:
+        """The classes present, largest share first (at most ``rows``)."""
+        if self._legend_src is not seg.class_map:
+            self._legend = legend_rows(seg, rows)
+            self._legend_src = seg.class_map
+        return self._legend
+
+
+def class_counts(class_map: np.ndarray) -> np.ndarray:
+    """Pixels per class id (uint8 maps through OpenCV's histogram: ~3x numpy's bincount)."""
+    cmap = np.asarray(class_map)
+    if cmap.dtype == np.uint8 and cmap.ndim == 2:
+        return cv2.calcHist([cmap], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    return np.bincount(cmap.ravel().astype(np.int64), minlength=256)
+
+
+def legend_rows(seg: SegmentationMap, rows: int = LEGEND_ROWS) -> tuple[LegendRow, ...]:
+    """The ``rows`` largest classes of a map with their shares of the image."""
+    counts = class_counts(seg.class_map)
+    total = float(counts.sum()) or 1.0
+    present = np.flatnonzero(counts)
+    order = present[np.argsort(-counts[present], kind="stable")][:rows]
+    return tuple(
+        LegendRow(int(i), seg.labels.name(int(i)), float(counts[i]) / total)
+        for i in order.tolist()
+    )
 
 
 def draw_segmentation(
@@ -165,36 +222,40 @@ def draw_segmentation(
     """Blend the colourised class map over the frame with the given opacity (0..1)."""
     if opacity <= 0.0:
         return
-    image = cache.image_for(seg)
+    image = cache.image_for(seg, opacity)
     painter.save()
-    painter.setOpacity(max(0.0, min(1.0, opacity)))
     # Nearest-neighbour keeps class edges crisp and is cheaper than smoothing.
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
     painter.drawImage(vt.target_rect(), image)
     painter.restore()
 
 
-def draw_segmentation_legend(painter: QPainter, seg: SegmentationMap, width: float) -> None:
+def draw_segmentation_legend(
+    painter: QPainter,
+    seg: SegmentationMap,
+    width: float,
+    cache: SegmentationCache | None = None,
+) -> None:
     """A small legend of the classes present, largest share first, top-right."""
-    fractions = sorted(seg.class_fractions().items(), key=lambda kv: -kv[1])[:6]
-    if not fractions:
+    rows = cache.legend_for(seg) if cache is not None else legend_rows(seg)
+    if not rows:
         return
     font = overlay_font(13)
     painter.setFont(font)
     fm = QFontMetricsF(font)
-    names = {seg.labels.name(i): i for i in np.unique(np.asarray(seg.class_map)).tolist()}
+    texts = [f"{r.name} {r.share * 100:.0f}%" for r in rows]
     row_h = fm.height() + 6
-    box_w = max(fm.horizontalAdvance(f"{k} {v * 100:.0f}%") for k, v in fractions) + 32
+    box_w = max(fm.horizontalAdvance(t) for t in texts) + 32
     x0 = width - box_w - 10
-    painter.fillRect(QRectF(x0, 10, box_w, row_h * len(fractions) + 6), QColor(0, 0, 0, 150))
-    for row, (name, share) in enumerate(fractions):
+    painter.fillRect(QRectF(x0, 10, box_w, row_h * len(rows) + 6), QColor(0, 0, 0, 150))
+    painter.setPen(QColor(Qt.GlobalColor.white))
+    for row, (r, text) in enumerate(zip(rows, texts, strict=True)):
         y = 13 + row * row_h
-        painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9), class_color(names.get(name, 0)))
-        painter.setPen(QColor(Qt.GlobalColor.white))
+        painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9), class_color(r.class_id))
         painter.drawText(
             QRectF(x0 + 26, y, box_w - 30, row_h),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-            f"{name} {share * 100:.0f}%",
+            text,
         )
 
 
@@ -271,7 +332,7 @@ def draw_result(
     if result.segmentation is not None:
         cache = seg_cache or SegmentationCache()
         draw_segmentation(painter, result.segmentation, vt, seg_opacity, cache)
-        draw_segmentation_legend(painter, result.segmentation, widget_w)
+        draw_segmentation_legend(painter, result.segmentation, widget_w, cache)
     if result.detections is not None:
         draw_detections(painter, result.detections, vt)
     if result.poses is not None:
