@@ -15,10 +15,11 @@ that has to be scaled is converted once (lazily, at its first scaled paint); a f
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -139,10 +140,12 @@ class VideoView(QWidget):
 
     def paint_into(self, painter: QPainter, width: float, height: float) -> None:
         """Paint the frame, overlay and state onto any painter (widget, snapshot image)."""
-        painter.fillRect(0, 0, int(width) + 1, int(height) + 1, BACKGROUND)
         img = self._image
-        if img is not None:
+        if img is None:
+            painter.fillRect(0, 0, int(width) + 1, int(height) + 1, BACKGROUND)
+        else:
             vt = overlay.ViewTransform.fit(img.width(), img.height(), width, height)
+            self._fill_bars(painter, vt.target_rect(), width, height)
             device = painter.device()
             dpr = device.devicePixelRatioF() if device is not None else 1.0
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
@@ -157,6 +160,18 @@ class VideoView(QWidget):
             )
         if self._state_text:
             overlay.draw_state(painter, self._state_text, width, height)
+
+    @staticmethod
+    def _fill_bars(painter: QPainter, image: QRectF, width: float, height: float) -> None:
+        """Fill only what the frame will not cover (a full-size fill is wasted work)."""
+        w, h = int(width) + 1, int(height) + 1
+        # Pixels the image covers fully; partly covered edge pixels get the background too.
+        left, top = math.ceil(image.left()), math.ceil(image.top())
+        right, bottom = math.floor(image.right()), math.floor(image.bottom())
+        for x, y, bw, bh in ((0, 0, w, top), (0, bottom, w, h - bottom),
+                             (0, top, left, bottom - top), (right, top, w - right, bottom - top)):
+            if bw > 0 and bh > 0:
+                painter.fillRect(x, y, bw, bh, BACKGROUND)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         self._last_paint = time.perf_counter()
