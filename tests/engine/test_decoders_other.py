@@ -52,6 +52,26 @@ def test_classification_background_offset_labels():
     assert res.classes[0].index == 2 and res.classes[0].label == "dog"
 
 
+def test_classification_leaves_out_zero_scores():
+    # A quantised softmax: two real classes, the other 998 rounded to exactly 0.
+    probs = np.zeros((1, 1000), np.float32)
+    probs[0, 7], probs[0, 3] = 0.9, 0.1
+    spec = TensorSpec("out", (1, 1000), "uint8", scale=1 / 256, zero_point=0)
+    res = get_decoder("classification").decode([probs], ctx(T, output_specs=(spec,), top_k=5))
+    assert [c.index for c in res.classes] == [7, 3]
+
+
+def test_classification_ties_go_to_the_lower_index():
+    # Many tied best scores (a coarsely quantised output): argpartition alone picks any.
+    probs = np.round(np.random.default_rng(0).random(1000), 1).astype(np.float32)
+    probs /= probs.sum()
+    res = get_decoder("classification").decode([probs[None]], ctx(T, top_k=5))
+    assert [c.index for c in res.classes] == list(np.flatnonzero(probs == probs.max())[:5])
+    probs = np.array([[0.2, 0.3, 0.2, 0.3]], np.float32)
+    res = get_decoder("classification").decode([probs], ctx(T, top_k=3))
+    assert [c.index for c in res.classes] == [1, 3, 0]
+
+
 def test_classification_activation_override():
     v = np.array([[0.0, 2.0]], np.float32)
     res = get_decoder("classification").decode([v], ctx(T, params={"activation": "sigmoid"}))
@@ -131,6 +151,14 @@ def test_movenet_maps_to_source():
     np.testing.assert_allclose(res.poses.keypoints[0, :, :2], src, atol=1e-3)
     assert res.poses.names == COCO_KEYPOINTS and len(res.poses.edges) == 16
     assert res.poses.scores[0] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(("conf", "found"), [(0.9, 0), (0.5, 1), (0.1, 1)])
+def test_movenet_obeys_the_confidence_threshold(conf, found):
+    kp = np.zeros((1, 1, 17, 3), np.float32)
+    kp[..., :2], kp[..., 2] = 0.5, 0.6
+    res = get_decoder("movenet").decode([kp], ctx(T, conf_threshold=conf))
+    assert len(res.poses) == found
 
 
 def test_movenet_nobody_gives_no_pose():

@@ -3,7 +3,9 @@
 Scores are softmaxed unless they already form a distribution (all in 0..1 and summing to
 about 1, or a quantised 0..1 output whose rounding loses the small tail);
 params["activation"] = "softmax" | "sigmoid" | "none" overrides. Indices are the model's
-own output indices; ``ctx.labels`` carries any background-class offset.
+own output indices; ``ctx.labels`` carries any background-class offset. Classes scoring
+under MIN_CLASS_SCORE are left out, so fewer than top_k may be reported; ties go to the
+lower index.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from edgeui.engine.types import Classification, Result, TensorSpec
 
 # A probability vector's sum may drift this far from 1 (float16 exports, rounding).
 _SUM_TOLERANCE = 0.1
+# Classes scoring below this are not reported: top-k would otherwise pad with arbitrary
+# tied zeros (a quantised softmax rounds most of its tail to exactly 0).
+MIN_CLASS_SCORE = 1e-4
 
 
 def vector_length(spec: TensorSpec) -> int | None:
@@ -83,10 +88,19 @@ class ClassificationDecoder:
         t = ctx.transform
         if v.size == 0:
             return Result("classification", t.source_w, t.source_h)
-        probs = to_probabilities(v, str(ctx.params.get("activation", "auto")), quantized)
-        k = max(0, min(int(ctx.top_k), probs.size))
-        top = np.argpartition(-probs, k - 1)[:k] if 0 < k < probs.size else np.arange(k)
-        top = top[np.argsort(-probs[top], kind="stable")]
+        activation = str(ctx.params.get("activation", "auto"))
+        probs = to_probabilities(v, activation, quantized)
+        # Raw scores (activation "none") may be any real number: no floor for them.
+        floor = -np.inf if activation == "none" else MIN_CLASS_SCORE
+        # Candidates above the floor, best first; ties go to the lower index (lexsort is
+        # stable and its last key is primary), so the same scores always give the same list.
+        cand = np.flatnonzero(probs >= floor)
+        k = max(0, min(int(ctx.top_k), cand.size))
+        if 0 < k < cand.size:
+            # Keep everything tied with the k-th score so that the tie-break sees them all.
+            kth = np.partition(probs[cand], cand.size - k)[cand.size - k]
+            cand = cand[probs[cand] >= kth]
+        top = cand[np.lexsort((cand, -probs[cand]))][:k]
         classes = tuple(
             Classification(int(i), ctx.labels.name(int(i)), float(probs[i])) for i in top
         )

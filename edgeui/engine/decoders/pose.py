@@ -36,8 +36,6 @@ from edgeui.engine.types import (
     TensorSpec,
 )
 
-# MoveNet single-pose always "finds" one person; below this mean keypoint score it is noise.
-MIN_SINGLE_POSE_SCORE = 0.1
 _MULTIPOSE_COLUMNS = 17 * 3 + 5
 
 
@@ -88,8 +86,12 @@ class MoveNetDecoder:
 
     def decode(self, outputs: Sequence[np.ndarray], ctx: DecodeContext) -> Result:
         a = np.asarray(outputs[0], dtype=np.float32).reshape(1, -1, 3)
+        # Single-pose MoveNet always "finds" one person; its mean keypoint score says whether
+        # there is one. Like every other decoder it obeys the confidence threshold
+        # (params["min_pose_score"] can only raise the bar).
         score = np.array([a[0, :, 2].mean()], np.float32)
-        if score[0] < float(ctx.params.get("min_pose_score", MIN_SINGLE_POSE_SCORE)):
+        floor = float(ctx.params.get("min_pose_score", 0.0))
+        if score[0] < max(float(ctx.conf_threshold), floor):
             return _empty(ctx, a.shape[1])
         return _result(ctx.transform, _keypoints_to_source(a, ctx.transform), score)
 
