@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,40 @@ def test_override_beats_sidecar_for_decoder_kind(tmp_path: Path):
     (tmp_path / "det.yaml").write_text("decoder: yolov5\n")
     card = build_card(load_runtime(path), overrides={"decoder": "anchor_free"})
     assert card.decoder_kind == "anchor_free" and card.why("decoder_kind").source == "override"
+
+
+@pytest.mark.parametrize(
+    ("kind", "layout"),
+    [("classification", "score vector"), ("movenet", r"\[1, 1, 17, 3\]"),
+     ("segmentation", "class map")],
+)
+def test_forced_decoder_that_does_not_fit_is_refused(tmp_path: Path, kind: str, layout: str):
+    rt = fake(tmp_path, (1, 3, 416, 416), [(1, 3549, 85)], name="yolox.onnx")
+    with pytest.raises(UnsupportedModelError) as err:
+        build_card(rt, overrides={"decoder": kind})
+    message = str(err.value)
+    assert message.startswith(f"--decoder {kind} does not fit yolox.onnx")
+    assert re.search(layout, message) and "[1, 3549, 85]" in message
+    (tmp_path / "yolox.yaml").write_text(f"decoder: {kind}\n")
+    with pytest.raises(UnsupportedModelError, match=rf"yolox\.yaml: decoder '{kind}'"):
+        build_card(rt)
+
+
+def test_forced_decoder_that_fits_still_gets_sniffed_params(tmp_path: Path):
+    # anchor_free_pose only claims a layout when the task is pose: naming it implies that.
+    rt = fake(tmp_path, (1, 3, 96, 96), [(1, 56, CELLS_96)])
+    card = build_card(rt, overrides={"decoder": "anchor_free_pose"})
+    assert card.task == "pose" and card.decoder_params["kpt_shape"] == [17, 3]
+
+
+def test_forced_task_the_outputs_cannot_be_says_so(tmp_path: Path):
+    rt = fake(tmp_path, (1, 3, 416, 416), [(1, 3549, 85)], name="yolox.onnx")
+    with pytest.raises(
+        UnsupportedModelError,
+        match=r"^--task segmentation: the outputs of yolox\.onnx, \[1, 3549, 85\], are not a "
+        r"segmentation layout \(they read as detection\); leave --task out",
+    ):
+        build_card(rt, overrides={"task": "segmentation"})
 
 
 # --- heuristics --------------------------------------------------------------------------------

@@ -104,6 +104,37 @@ def sniff_all(
     return None
 
 
+# kind -> the output layout that decoder reads, for "this decoder does not fit" messages.
+LAYOUTS: dict[str, str] = {
+    "classification": "one score vector such as [1, C]",
+    "anchor_free": "one [1, 4+C, N] or [1, N, 4+C] box-and-class-scores tensor",
+    "yolov5": "one [1, N, 5+C] tensor (box, objectness, class scores)",
+    "yolox": "one [1, N, 5+C] tensor over the strides 8/16/32 grid cells",
+    "ssd_postprocess": "the four TFLite_Detection_PostProcess outputs (boxes, classes, "
+    "scores, count)",
+    "end_to_end": "one [1, K, 6] or [1, K, 7] tensor of boxes with score and class",
+    "segmentation": "a [1, H, W] class map or [1, H, W, C] / [1, C, H, W] class scores",
+    "movenet": "one [1, 1, 17, 3] keypoint tensor",
+    "movenet_multipose": "one [1, N, 56] tensor (17 keypoints, box and score per person)",
+    "anchor_free_pose": "one [1, 5+K*D, N] tensor (box, person score, K keypoints)",
+    "blazeface": "regressors [1, N, 16] and classificators [1, N, 1]",
+}
+
+
+def expected_layout(kind: str) -> str:
+    """A few words on the outputs a decoder kind reads."""
+    decoder = REGISTRY.get(kind)
+    return str(getattr(decoder, "layout", None) or LAYOUTS.get(kind) or "its own output layout")
+
+
+def shapes_text(outputs: Sequence[object]) -> str:
+    """The output shapes as "[1, 3549, 85]" or "[1, 10, 4]; [1, 10]"."""
+    return "; ".join(
+        "[" + ", ".join("?" if d is None else str(d) for d in getattr(o, "shape", ())) + "]"
+        for o in outputs
+    ) or "none"
+
+
 def _shape_text(spec: object) -> str:
     shape = getattr(spec, "shape", ())
     dims = ", ".join("?" if d is None else str(d) for d in shape)
@@ -127,8 +158,10 @@ _load()
 __all__ = [
     "REGISTRY",
     "describe_unknown",
+    "expected_layout",
     "get_decoder",
     "normalize_task",
     "register",
+    "shapes_text",
     "sniff_all",
 ]

@@ -121,11 +121,25 @@ def _sniff(
             raise SidecarError(f"{where}: unknown decoder kind {kind!r}; known kinds: {known}.")
         claim = None
         try:
-            claim = decoder.sniff(runtime.inputs, runtime.outputs, hints)
+            # The named decoder implies its task: sniff with that, so that task-gated
+            # layouts (anchor-free pose) are still recognised.
+            claim = decoder.sniff(
+                runtime.inputs, runtime.outputs, _replace_task(hints, decoder.task)
+            )
         except (ValueError, TypeError, IndexError, ZeroDivisionError):
             claim = None
-        params = dict(claim.params) if claim else {}
-        return Sniffed(kind, decoder.task, params, f"decoder {kind!r} named in {where}"), True
+        if claim is None:
+            # Decoding outputs of another layout gives garbage, never an error: stop here.
+            named = f"--decoder {kind}" if where == "command-line option" else \
+                f"{where}: decoder {kind!r}"
+            raise UnsupportedModelError(
+                f"{named} does not fit {Path(runtime.path).name}: it reads "
+                f"{decoders.expected_layout(kind)}, but the outputs are "
+                f"{decoders.shapes_text(runtime.outputs)}; leave the decoder out to let edgeui "
+                "detect it."
+            )
+        return Sniffed(kind, decoder.task, dict(claim.params),
+                       f"decoder {kind!r} named in {where}"), True
     claim = decoders.sniff_all(runtime.inputs, runtime.outputs, hints)
     return claim, False  # type: ignore[return-value]
 
@@ -211,6 +225,8 @@ def build_card(
         from edgeui.engine.decoders import describe_unknown
 
         message = f"{path.name}: {describe_unknown(runtime.outputs)}"
+        if stated_task is not None and stated_task[1].source in ("override", "sidecar"):
+            raise UnsupportedModelError(_task_mismatch(runtime, hints, stated_task, path.name))
         if stated_task is not None:
             message = message.rstrip(".") + f" ({stated_task[1].reason}, and no decoder of " \
                 f"that task fits)."
@@ -345,6 +361,23 @@ def build_card(
         sidecar_path=str(sidecar_path) if sidecar_path is not None else None,
         label_path=label_path,
     )
+
+
+def _task_mismatch(
+    runtime: Any, hints: SniffHints, stated_task: tuple[Any, Provenance], name: str
+) -> str:
+    """One sentence for a task the user forced that the outputs cannot be."""
+    from edgeui.engine import decoders
+
+    task, prov = stated_task
+    said = f"--task {task}" if prov.source == "override" else f"{prov.reason}: task '{task}'"
+    shapes = decoders.shapes_text(runtime.outputs)
+    other = decoders.sniff_all(runtime.inputs, runtime.outputs, _replace_task(hints, None))
+    reads = f" (they read as {other.task})" if other is not None else ""
+    fix = ("leave --task out to let edgeui detect it" if prov.source == "override"
+           else "fix or remove 'task' there")  # fmt: skip
+    return (f"{said}: the outputs of {name}, {shapes}, are not a {task} layout{reads}; "
+            f"{fix}.")
 
 
 def _layer_pick(facts: Mapping[str, tuple[Any, str]], key: str, source: str):
