@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from edgeui import __version__
 from edgeui.errors import EdgeUIError
@@ -26,8 +29,35 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: "edgeui: error: --iou: ... (see `edgeui infer --help`)"."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse says "argument --iou/-i: ..."; the option the user typed is enough.
+        message = re.sub(r"^argument ([^:/ ]+)(?:/\S+)?: ", r"\1: ", message)
+        choice = re.search(r"invalid choice: (.*) \(choose from (.*)\)$", message)
+        if choice:
+            options = choice.group(2).replace("'", "")
+            message = message[: choice.start()] + f"{choice.group(1)} is not one of {options}"
+        self.exit(2, f"edgeui: error: {message} (see `{self.prog} --help`)\n")
+
+
+class _LowerLevel(logging.Formatter):
+    """"edgeui: warning: ..." like "edgeui: error: ..." (logging's names are upper case)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+
+def _setup_logging(debug: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LowerLevel("edgeui: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="edgeui",
         description="Run ONNX and TFLite vision models on live input. "
         "Without a command, starts the desktop app.",
@@ -53,13 +83,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="edgeui: %(levelname)s: %(message)s",
-    )
+    _setup_logging(args.debug)
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
-        return int(module.main(args) or 0)
+        code = int(module.main(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # `edgeui infer ... --json | head -c 300`: the reader left. Point stdout at devnull so
+        # that the interpreter's own flush at exit fails no more (Python docs' recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what the shell reports for `yes | head`
     except EdgeUIError as exc:
         if args.debug:
             raise

@@ -7,14 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from edgeui.commands.common import add_model_arguments, model_options_from_args
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
+from edgeui.commands.common import add_model_arguments, model_options_from_args, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default=DEFAULT_SOURCE,
                         help=f"pipeline source (default {DEFAULT_SOURCE}: a 640x480 test "
                         "pattern produced as fast as inference takes it)")
-    parser.add_argument("--frames", type=_positive_int, default=200,
+    parser.add_argument("--frames", type=positive_int, default=200,
                         help="measured frames per phase (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured frames first")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

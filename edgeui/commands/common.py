@@ -10,24 +10,45 @@ from edgeui.engine.model import ModelOptions
 from edgeui.engine.runtimes.base import RuntimeOptions
 
 
-def _unit_interval(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+# Named type functions: argparse shows their ArgumentTypeError text after the option name,
+# e.g. "edgeui: error: --iou: 'abc' is not a number between 0 and 1".
+def unit_interval(text: str) -> float:
+    """A number in 0..1 (thresholds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
+def positive_int(text: str) -> int:
+    """A whole number of 1 or more (counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number above 0 (seconds, rates)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
     return value
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, thresholds: bool = True) -> None:
     """Runtime choice, sidecar and card overrides; thresholds where the command decodes."""
     g = parser.add_argument_group("model")
-    g.add_argument("--threads", type=_positive_int, help="inference threads (default: runtime's)")
+    g.add_argument("--threads", type=positive_int, help="inference threads (default: runtime's)")
     g.add_argument("--sidecar", type=Path, help="model description file (YAML or TOML)")
     g.add_argument("--provider", action="append", dest="providers", metavar="EP",
                    help="ONNX Runtime execution provider, in order (cpu, cuda, tensorrt, "
@@ -42,9 +63,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, thresholds: bool = True
     g.add_argument("--color", choices=("RGB", "BGR"), help="override the input colour order")
     g.add_argument("--resize", choices=("stretch", "letterbox"), help="override the resize mode")
     if thresholds:
-        g.add_argument("--conf", type=_unit_interval, help="confidence threshold (default 0.25)")
-        g.add_argument("--iou", type=_unit_interval, help="NMS IoU threshold (default 0.45)")
-        g.add_argument("--top-k", type=_positive_int, dest="top_k",
+        g.add_argument("--conf", type=unit_interval, help="confidence threshold (default 0.25)")
+        g.add_argument("--iou", type=unit_interval, help="NMS IoU threshold (default 0.45)")
+        g.add_argument("--top-k", type=positive_int, dest="top_k",
                        help="classes to report (default 5)")
 
 

@@ -14,21 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edgeui.commands.common import add_model_arguments, model_options_from_args
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
+from edgeui.commands.common import (
+    add_model_arguments,
+    model_options_from_args,
+    positive_float,
+    positive_int,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,12 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="camera index or /dev/videoN or camera:<name or serial>, a video "
                         "file, an image, a folder or glob of images, rtsp:// or http(s):// "
                         "URL, or synthetic[:WxH@FPS]")
-    parser.add_argument("--frames", type=_positive_int, help="stop after N processed frames")
-    parser.add_argument("--duration", type=_positive_float, help="stop after S seconds")
+    parser.add_argument("--frames", type=positive_int, help="stop after N processed frames")
+    parser.add_argument("--duration", type=positive_float, help="stop after S seconds")
     parser.add_argument("--jsonl", default="-", metavar="FILE|-",
                         help="where to write JSON lines (default: - for stdout)")
     parser.add_argument("--csv", metavar="FILE", help="also write one CSV row per frame")
-    parser.add_argument("--fps-limit", type=_positive_float, metavar="F",
+    parser.add_argument("--fps-limit", type=positive_float, metavar="F",
                         help="run inference at most F times per second")
     parser.add_argument("--no-retry", action="store_true",
                         help="fail at once when the camera or stream is not available")
@@ -51,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--every-frame", action="store_true",
                         help="read a video file as fast as inference goes, dropping nothing "
                         "(default: at the file's own frame rate, like a camera)")
-    parser.add_argument("--stall-timeout", type=_positive_float, default=5.0, metavar="S",
+    parser.add_argument("--stall-timeout", type=positive_float, default=5.0, metavar="S",
                         help="reconnect when no new frame came for S seconds (default 5)")
     add_model_arguments(parser)
 

@@ -1,0 +1,70 @@
+"""Argument errors in one line, and a reader that leaves the pipe early."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgeui.cli import main
+from tests.helpers.modelgen import make_onnx_model
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["infer", "m.onnx", "i.png", "--iou", "abc"],
+         "edgeui: error: --iou: 'abc' is not a number between 0 and 1 "
+         "(see `edgeui infer --help`)"),
+        (["infer", "m.onnx", "i.png", "--conf", "1.5"],
+         "edgeui: error: --conf: '1.5' is not a number between 0 and 1"),
+        (["infer", "m.onnx", "i.png", "--top-k", "0"],
+         "edgeui: error: --top-k: '0' is not a whole number of 1 or more"),
+        (["infer", "m.onnx", "i.png", "--threads", "x"],
+         "edgeui: error: --threads: 'x' is not a whole number of 1 or more"),
+        (["run", "m.onnx", "--source", "synthetic", "--frames", "0"],
+         "edgeui: error: --frames: '0' is not a whole number of 1 or more "
+         "(see `edgeui run --help`)"),
+        (["run", "m.onnx", "--source", "synthetic", "--duration", "-1"],
+         "edgeui: error: --duration: '-1' is not a number above 0"),
+        (["infer", "m.onnx", "i.png", "--task", "foo"],
+         "edgeui: error: --task: 'foo' is not one of classification, detection, "
+         "segmentation, pose"),
+        (["bench", "m.onnx", "--frames", "0"],
+         "edgeui: error: --frames: '0' is not a whole number of 1 or more"),
+    ],
+)
+def test_argument_errors_are_one_line(capsys, args, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and err.startswith(expected), err
+    assert "usage:" not in err and "_unit_interval" not in err and "invalid" not in err
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path):
+    """`edgeui infer ... --json | head -c 300`: no BrokenPipe traceback."""
+    # 3000 equal logits: every class scores 1/3000, so --top-k 5000 prints them all (~200 kB,
+    # more than a pipe buffer holds).
+    model = make_onnx_model(tmp_path / "wide.onnx", (1, 3, 32, 32),
+                            outputs=[np.zeros((1, 3000), np.float32)])
+    image = tmp_path / "i.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from edgeui.cli import main; sys.exit(main())",
+         "infer", str(model), str(image), "--top-k", "5000", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    head = proc.stdout.read(300)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    rc = proc.wait(timeout=60)
+    assert head.startswith(b'{"model"')
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert rc in (0, 141)
