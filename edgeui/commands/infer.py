@@ -32,8 +32,7 @@ def result_payload(model: Model, result_dict: dict[str, Any]) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     model = Model.load(args.model, model_options_from_args(args))
-    for warning in getattr(model.runtime, "warnings", ()):
-        print(f"edgeui: warning: {warning}", file=sys.stderr)
+    # Runtime warnings (a missing execution provider) were logged once as they happened.
     image = read_image(args.image)
     result = model.predict(image)
     if args.mask_out is not None:

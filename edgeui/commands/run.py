@@ -80,8 +80,7 @@ def main(args: argparse.Namespace) -> int:
     # A missing file fails here, before the model is even loaded.
     source = open_source(args.source, **source_options(args))
     model = Model.load(args.model, model_options_from_args(args))
-    for warning in getattr(model.runtime, "warnings", ()):
-        print(f"edgeui: warning: {warning}", file=sys.stderr)
+    # Runtime warnings (a missing execution provider) were logged once as they happened.
     sink = JsonlSink(args.jsonl, model=str(model.path), runtime=model.runtime.describe())
     csv_sink = CsvSink(args.csv) if args.csv else None
 

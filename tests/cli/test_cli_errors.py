@@ -68,3 +68,18 @@ def test_closed_pipe_ends_quietly(tmp_path: Path):
     assert head.startswith(b'{"model"')
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert rc in (0, 141)
+
+
+def test_provider_warning_is_printed_once(tmp_path: Path):
+    model = make_onnx_model(tmp_path / "c.onnx", (1, 3, 32, 32),
+                            outputs=[np.array([[0.0, 1.0, 2.0]], np.float32)])
+    image = tmp_path / "i.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from edgeui.cli import main; sys.exit(main())",
+         "infer", str(model), str(image), "--provider", "nosuch"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0
+    lines = [line for line in proc.stderr.splitlines() if "not available" in line]
+    assert len(lines) == 1 and lines[0].startswith("edgeui: warning: c.onnx: "), proc.stderr

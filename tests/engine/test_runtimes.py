@@ -130,6 +130,9 @@ def test_onnx_strict_providers_raise(onnx_model):
     with pytest.raises(ModelLoadError, match="CUDAExecutionProvider is not available") as e:
         load_runtime(onnx_model, RuntimeOptions(providers=("cuda", "cpu"), strict_providers=True))
     assert one_line(str(e.value))
+    # The sentence says what happens: it stops, it does not go on to the next provider.
+    assert str(e.value).endswith("; stopping because --strict-providers is set.")
+    assert "using the next one" not in str(e.value)
 
 
 def test_onnx_strict_raises_when_chosen_provider_does_not_start(onnx_model, recorded, monkeypatch):
@@ -297,6 +300,18 @@ def _spy_set_tensor(rt, monkeypatch):
 
     monkeypatch.setattr(rt.interpreter, "set_tensor", spy)
     return seen
+
+
+def test_litert_says_providers_are_for_onnx(tmp_path, caplog):
+    p = make_tflite_model(tmp_path / "m.tflite", outputs=[BOXES])
+    with caplog.at_level("WARNING"):
+        rt = load_runtime(p, RuntimeOptions(providers=("cuda",)))
+    assert len(rt.warnings) == 1 and "apply to ONNX models" in rt.warnings[0]
+    assert "--delegate" in rt.warnings[0] and "m.tflite" in caplog.text
+    assert load_runtime(p, RuntimeOptions()).warnings == ()
+    with pytest.raises(ModelLoadError, match=r"apply to ONNX models.*--strict-providers") as e:
+        load_runtime(p, RuntimeOptions(providers=("cuda",), strict_providers=True))
+    assert one_line(str(e.value))
 
 
 def test_litert_specs_and_constants(tmp_path):

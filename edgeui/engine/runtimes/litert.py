@@ -210,7 +210,19 @@ class LiteRTRuntime:
         self.inputs: tuple[TensorSpec, ...] = tuple(_spec(d) for d in self._in_details)
         self.outputs: tuple[TensorSpec, ...] = tuple(_spec(d) for d in self._out_details)
         self._shapes = [tuple(int(s) for s in d["shape"]) for d in self._in_details]
-        self.warnings: tuple[str, ...] = ()
+        self.warnings: tuple[str, ...] = self._provider_warnings()
+
+    def _provider_warnings(self) -> tuple[str, ...]:
+        """Execution providers are an ONNX Runtime notion: say so instead of ignoring them."""
+        if not self.options.providers and not self.options.strict_providers:
+            return ()
+        problem = (f"{self.path.name}: execution providers (--provider, --strict-providers) "
+                   "apply to ONNX models; a TFLite model uses --delegate")  # fmt: skip
+        if self.options.providers and self.options.strict_providers:
+            raise ModelLoadError(f"{problem}; stopping because --strict-providers is set.")
+        message = f"{problem}; ignoring them."
+        log.warning("%s", message)
+        return (message,)
 
     def _load_delegate(self, library: str) -> Any:
         hint = "check the library path and that the device is plugged in"

@@ -222,6 +222,10 @@ def convert_feed(x: np.ndarray, dtype: str) -> np.ndarray:
     return x.astype(target)
 
 
+# What strict providers do instead of falling back, in the words of the option that asks it.
+STRICT_STOP = "stopping because --strict-providers is set"
+
+
 class OnnxRuntime:
     """One ONNX model in an onnxruntime InferenceSession."""
 
@@ -266,8 +270,8 @@ class OnnxRuntime:
         for p in requested:
             if p not in self.providers:
                 self._missing(
-                    f"{self.path.name}: {p} was chosen but could not start; "
-                    f"running on {', '.join(self.providers)}.",
+                    f"{self.path.name}: {p} was chosen but could not start",
+                    f"running on {', '.join(self.providers)}",
                     warnings,
                 )
         self.warnings: tuple[str, ...] = tuple(warnings)
@@ -283,9 +287,11 @@ class OnnxRuntime:
         self._output_names = [o.name for o in self.outputs]
 
     # ------------------------------------------------------------------ set-up
-    def _missing(self, message: str, warnings: list[str]) -> None:
+    def _missing(self, problem: str, fallback: str, warnings: list[str]) -> None:
+        """Warn "<problem>; <fallback>." or, with strict providers, stop with the problem."""
         if self.options.strict_providers:
-            raise ModelLoadError(message.rstrip(".") + " (strict providers is on).")
+            raise ModelLoadError(f"{problem}; {STRICT_STOP}.")
+        message = f"{problem}; {fallback}."
         log.warning("%s", message)
         warnings.append(message)
 
@@ -304,8 +310,8 @@ class OnnxRuntime:
             else:
                 self._missing(
                     f"{self.path.name}: execution provider {full} is not available in this "
-                    f"onnxruntime build (available: {', '.join(available)}); "
-                    "using the next one.",
+                    f"onnxruntime build (available: {', '.join(available)})",
+                    "using the next one",
                     warnings,
                 )
         if not chosen:
@@ -377,7 +383,7 @@ class OnnxRuntime:
             f"({clean_ort_message(exc)}); continuing on CPUExecutionProvider."
         )
         if self.options.strict_providers:
-            raise InferenceError(message.split("; continuing")[0] + " (strict providers is on).")
+            raise InferenceError(message.split("; continuing")[0] + f"; {STRICT_STOP}.")
         log.warning("%s", message)
         self.warnings = (*self.warnings, message)
         self.session.set_providers([CPU])
