@@ -84,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.debug)
+    if args.command in ("run", "bench", "sources"):  # the commands that open captures
+        from edgeui.engine.sources.capture import quiet_native_logs
+
+        quiet_native_logs(not args.debug)
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         code = int(module.main(args) or 0)

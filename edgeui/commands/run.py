@@ -93,7 +93,13 @@ def main(args: argparse.Namespace) -> int:
             pipeline.stop()
 
     def on_event(ev: Any) -> None:
-        print(f"edgeui: source {ev.source}: {ev.message}", file=sys.stderr, flush=True)
+        if ev.state == "failed":
+            return  # the run ends with this reason as its error: say it once, there
+        message = ev.message
+        prefix = f"{ev.source}: "
+        if message.startswith(prefix):  # errors name their source already
+            message = message[len(prefix):]
+        print(f"edgeui: source {ev.source}: {message}", file=sys.stderr, flush=True)
 
     pipeline = Pipeline(model, source, fps_limit=args.fps_limit, retry=not args.no_retry,
                         on_result=on_result, on_event=on_event,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -15,6 +16,28 @@ from edgeui.engine.types import Frame
 log = logging.getLogger(__name__)
 
 _CREDENTIALS = re.compile(r"(://)([^/@\s]+)@")
+
+
+def quiet_native_logs(quiet: bool = True) -> None:
+    """Keep OpenCV's and FFmpeg's own log lines ("[tcp @ 0x…] Connection refused",
+    "[ WARN:0@0.1] global cap.cpp…") off stderr: edgeui reports the same failure in one
+    sentence. ``quiet=False`` (--debug) lets OpenCV log everything again.
+
+    FFmpeg's level is read from the environment when the first capture opens, so call this
+    before opening one; a level the user set in the environment is kept.
+    """
+    if quiet:
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+        level = cv2.utils.logging.LOG_LEVEL_ERROR
+    else:
+        level = cv2.utils.logging.LOG_LEVEL_VERBOSE
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "VERBOSE")
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "32")  # AV_LOG_INFO
+    try:
+        cv2.utils.logging.setLogLevel(level)
+    except (AttributeError, cv2.error):  # an OpenCV build without the logging module
+        log.debug("cv2.utils.logging.setLogLevel unavailable")
 
 
 def redact(uri: str) -> str:

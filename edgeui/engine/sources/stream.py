@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import cv2
 
@@ -18,6 +19,15 @@ from edgeui.engine.types import Frame
 
 _ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 _env_lock = threading.Lock()  # the FFmpeg options travel in a process-wide variable
+
+
+def open_failure(waited: float, timeout: float) -> str:
+    """Word a failed open after what was seen: a quick "no" or a wait that ran out."""
+    if waited < min(1.0, timeout / 2):
+        return "cannot connect (refused or not reachable)"
+    if waited >= timeout * 0.9:
+        return f"cannot connect (no answer within {timeout:g} s)"
+    return f"cannot connect or no video after {waited:.1f} s"
 
 
 class StreamSource:
@@ -53,7 +63,9 @@ class StreamSource:
             try:
                 if options is not None:
                     os.environ[_ENV] = options
+                started = time.monotonic()
                 cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+                waited = time.monotonic() - started
             finally:
                 if previous is None:
                     os.environ.pop(_ENV, None)
@@ -61,8 +73,7 @@ class StreamSource:
                     os.environ[_ENV] = previous
         if not cap.isOpened():
             cap.release()
-            raise SourceUnavailable(f"{self.uri}: cannot connect (no answer or no video "
-                                    f"within {self.open_timeout:g} s).")
+            raise SourceUnavailable(f"{self.uri}: {open_failure(waited, self.open_timeout)}.")
         self._reader.attach(cap)
 
     def read(self) -> Frame | None:
