@@ -45,6 +45,11 @@ def positive_float(text: str) -> float:
     return value
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """"1 frame", "2 frames" (``words`` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, thresholds: bool = True) -> None:
     """Runtime choice, sidecar and card overrides; thresholds where the command decodes."""
     g = parser.add_argument_group("model")

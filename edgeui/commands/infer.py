@@ -11,7 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edgeui.commands.common import add_model_arguments, model_options_from_args
+from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
 from edgeui.engine.model import Model
 from edgeui.engine.preprocess import read_image
 from edgeui.errors import EdgeUIError, ImageReadError
@@ -31,6 +31,12 @@ def result_payload(model: Model, result_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.mask_out is not None and args.mask_out.suffix.lower() != ".png":
+        # The mask is written as PNG (lossless class indices); a .jpg name would lie.
+        raise EdgeUIError(
+            f"--mask-out {args.mask_out}: the mask is written as a PNG; give a file name "
+            "ending in .png."
+        )
     model = Model.load(args.model, model_options_from_args(args))
     # Runtime warnings (a missing execution provider) were logged once as they happened.
     image = read_image(args.image)
@@ -59,7 +65,11 @@ def write_mask(path: Path, class_map: np.ndarray) -> None:
             raise OSError("PNG encoding failed")
         Path(path).write_bytes(buf.tobytes())
     except OSError as exc:
-        raise ImageReadError(f"{path}: cannot write the mask: {exc}.") from exc
+        why = exc.strerror or str(exc)
+        raise ImageReadError(
+            f"{path}: cannot write the mask ({why.lower()}); check that the folder exists "
+            "and is writable."
+        ) from exc
 
 
 def format_table(p: dict[str, Any]) -> str:
@@ -76,7 +86,7 @@ def format_table(p: dict[str, Any]) -> str:
             lines.append(f"{rank:>4}  {c['index']:>5}  {c['score']:>6.3f}  {c['label']}")
     elif p["task"] == "detection":
         dets = p.get("detections", [])
-        lines.append(f"{len(dets)} detections")
+        lines.append(plural(len(dets), "detection"))
         if dets:
             lines.append(f"{'label':<20} {'score':>6}  {'x1':>7} {'y1':>7} {'x2':>7} {'y2':>7}")
         for d in dets:

@@ -17,6 +17,7 @@ from typing import Any
 from edgeui.commands.common import (
     add_model_arguments,
     model_options_from_args,
+    plural,
     positive_float,
     positive_int,
 )
@@ -60,10 +61,13 @@ def summary_line(stats: Any, elapsed: float) -> str:
     fps = stats.processed / elapsed if elapsed > 0 else 0.0
     e2e = stats.stages.get("end_to_end")
     inf = stats.stages.get("inference")
-    parts = [f"{stats.processed} frames in {elapsed:.1f} s ({fps:.1f} fps)",
+    parts = [f"{plural(stats.processed, 'frame')} in {elapsed:.1f} s ({fps:.1f} fps)",
              f"{stats.dropped} dropped"]
+    skipped = int(getattr(stats, "skipped", 0))
+    if skipped:
+        parts.append(f"{skipped} skipped by --fps-limit")
     if stats.errors:
-        parts.append(f"{stats.errors} errors")
+        parts.append(plural(stats.errors, "error"))
     if e2e is not None and stats.processed:
         parts.append(f"latency p50 {e2e.p50:.1f} ms p95 {e2e.p95:.1f} ms")
     if inf is not None and stats.processed:

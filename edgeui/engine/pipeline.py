@@ -1,7 +1,8 @@
 """The live pipeline: capture thread -> one "latest frame" slot -> inference loop -> results.
 
 Nothing queues: the capture thread overwrites a single slot, inference always takes the
-newest frame, and frames overwritten before inference took them are counted as dropped.
+newest frame, and frames overwritten before inference took them are counted as dropped
+(as skipped instead while inference waits out ``fps_limit``: those are passed over by design).
 Sources that are not live (unpaced files, the unpaced test pattern) are read on demand —
 when inference asks — so they drop nothing and add no waiting time to the latency.
 
@@ -93,6 +94,8 @@ class PipelineStats:
     inference_fps: float = 0.0
     processed: int = 0
     dropped: int = 0
+    # Frames passed over on purpose while fps_limit paces inference (not counted as dropped).
+    skipped: int = 0
     stages: dict[str, Percentiles] = field(default_factory=dict)
     source_state: str = "idle"
     runtime: str = ""
@@ -103,7 +106,8 @@ class PipelineStats:
         return {
             "capture_fps": round(self.capture_fps, 3),
             "inference_fps": round(self.inference_fps, 3),
-            "processed": self.processed, "dropped": self.dropped, "errors": self.errors,
+            "processed": self.processed, "dropped": self.dropped, "skipped": self.skipped,
+            "errors": self.errors,
             "stages_ms": {k: v.to_dict() for k, v in self.stages.items()},
             "source_state": self.source_state, "source": self.source, "runtime": self.runtime,
         }
@@ -176,6 +180,8 @@ class Pipeline:
         self._source_label = "" if source is None else str(getattr(source, "uri", source))
         self._processed = 0
         self._dropped = 0
+        self._skipped = 0
+        self._throttled = False  # the run loop is waiting out fps_limit
         self._errors = 0
         self._last_error = ""
         self._windows = {k: RollingWindow(window) for k in STAGES}
@@ -263,18 +269,19 @@ class Pipeline:
         """A consistent snapshot of rates, counts and percentiles."""
         with self._cond:
             processed, dropped, errors = self._processed, self._dropped, self._errors
+            skipped = self._skipped
             state, label = self._source_state, self._source_label
         return PipelineStats(
             capture_fps=self._capture_rate.rate(),
             inference_fps=self._inference_rate.rate(),
-            processed=processed, dropped=dropped,
+            processed=processed, dropped=dropped, skipped=skipped,
             stages={k: w.percentiles() for k, w in self._windows.items()},
             source_state=state, runtime=self._runtime, source=label, errors=errors,
         )
 
     def reset_stats(self) -> None:
         with self._cond:
-            self._processed = self._dropped = self._errors = 0
+            self._processed = self._dropped = self._skipped = self._errors = 0
         for w in self._windows.values():
             w.clear()
         self._capture_rate.clear()
@@ -328,7 +335,11 @@ class Pipeline:
                 if frames is not None and done >= frames:
                     break
                 if self.fps_limit:
+                    with self._cond:
+                        self._throttled = True
                     self._stop.wait(max(0.0, started + 1.0 / self.fps_limit - time.monotonic()))
+                    with self._cond:
+                        self._throttled = False
         finally:
             self._capture_stop.set()
             with self._cond:
@@ -617,7 +628,10 @@ class Pipeline:
             if self._source_gen != gen:
                 return
             if self._slot is not None and not self._paused:
-                self._dropped += 1
+                if self._throttled:
+                    self._skipped += 1
+                else:
+                    self._dropped += 1
             self._slot = (frame, capture_ms, prepared)
             self._demand = False
             self._cond.notify_all()

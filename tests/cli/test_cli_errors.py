@@ -83,3 +83,36 @@ def test_provider_warning_is_printed_once(tmp_path: Path):
     assert proc.returncode == 0
     lines = [line for line in proc.stderr.splitlines() if "not available" in line]
     assert len(lines) == 1 and lines[0].startswith("edgeui: warning: c.onnx: "), proc.stderr
+
+
+def test_mask_out_must_be_png_and_write_errors_are_one_sentence(tmp_path: Path, capsys):
+    seg = np.zeros((1, 16, 16), np.int64)
+    model = make_onnx_model(tmp_path / "seg.onnx", input_shape=(1, 3, 16, 16), outputs=[seg])
+    image = tmp_path / "i.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    jpg = tmp_path / "m.jpg"
+    code = main(["infer", str(model), str(image), "--task", "segmentation", "--mask-out", str(jpg)])
+    err = capsys.readouterr().err
+    assert code == 2 and not jpg.exists()
+    assert err.count("\n") == 1 and "give a file name ending in .png" in err
+    missing = tmp_path / "nope" / "m.png"
+    code = main(["infer", str(model), str(image), "--task", "segmentation",
+                 "--mask-out", str(missing)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "[Errno" not in err and "(no such file or directory)" in err
+
+
+def test_counts_are_singular_for_one():
+    from edgeui.commands.infer import format_table
+    from edgeui.commands.run import summary_line
+    from edgeui.engine.pipeline import PipelineStats
+
+    line = summary_line(PipelineStats(processed=1, errors=1, skipped=3), 1.0)
+    assert "1 frame in" in line and "1 error" in line and "errors" not in line
+    assert "3 skipped by --fps-limit" in line
+    payload = {"model": "m", "runtime": "r", "task": "detection",
+               "image": {"width": 4, "height": 4},
+               "detections": [{"label": "cat", "score": 0.9, "box": [0, 0, 1, 1]}],
+               "timings_ms": {"preprocess": 0, "inference": 0, "postprocess": 0}}
+    assert "\n1 detection\n" in format_table(payload)

@@ -117,6 +117,16 @@ def test_slow_model_gets_the_newest_frame_and_drops_are_counted() -> None:
     assert stats.runtime.startswith("fake runtime")
 
 
+def test_frames_passed_over_by_fps_limit_are_skipped_not_dropped() -> None:
+    p = Pipeline(FakeModel(0.0), "synthetic:64x48@200", fps_limit=20)
+    p.run(frames=4)
+    stats = p.stats()
+    # ~10 frames arrive in each 50 ms wait; inference itself is instant, so none are lost.
+    assert stats.processed == 4 and stats.skipped >= 10
+    assert stats.dropped < stats.skipped // 4
+    assert stats.to_dict()["skipped"] == stats.skipped
+
+
 def test_on_demand_source_drops_nothing() -> None:
     rec = Recorder()
     p = Pipeline(FakeModel(0.002), "synthetic:64x48@0", on_result=rec.on_result)
