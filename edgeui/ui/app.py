@@ -76,6 +76,19 @@ class _ErrorBridge:
             self._report(args.exc_type, args.exc_value, args.exc_traceback)
 
 
+def screenshot_problem(target: str) -> str:
+    """Why a screenshot cannot be written to ``target`` ("" when it can)."""
+    path = Path(target).expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        return f"cannot write the screenshot {target}: the folder {folder} does not exist."
+    if not os.access(folder, os.W_OK):
+        return f"cannot write the screenshot {target}: the folder {folder} is not writable."
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp"):
+        return f"cannot write the screenshot {target}: give a .png (or .jpg, .bmp) file name."
+    return ""
+
+
 DEMO_MESSAGE_MS = 30_000  # the first-run note stays long enough to be read at a booth
 
 
@@ -128,6 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="edgeui: %(levelname)s: %(message)s")
+    if args.screenshot:
+        problem = screenshot_problem(args.screenshot)
+        if problem:  # say so before any window opens, not silently after the delay
+            print(f"edgeui: error: {problem}", file=sys.stderr)
+            return 2
     if args.screenshot and not os.environ.get("QT_QPA_PLATFORM") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ) and sys.platform.startswith("linux"):
@@ -183,12 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = args.screenshot
 
         def finish() -> None:
-            if target:
-                Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
-                if not window.grab().save(str(target)):
-                    log.error("could not write the screenshot %s", target)
-                    app.exit(2)
-                    return
+            if target and not window.grab().save(str(Path(target).expanduser())):
+                print(f"edgeui: error: could not write the screenshot {target}; check the "
+                      "folder is writable and the name ends in .png.", file=sys.stderr)
+                window.close()
+                app.exit(2)
+                return
             window.close()
             app.quit()
 

@@ -27,11 +27,12 @@ class LabeledSlider(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setMinimumHeight(TOUCH_PX)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(100)
+        self.slider.setMaximumWidth(180)  # a wide toolbar must not stretch it across the screen
         self.slider.setToolTip(name)
-        self.setMaximumWidth(360)  # a wide toolbar must not stretch it across the screen
         self.label = QLabel()
-        self.label.setMinimumWidth(90)
+        # Room for the widest value ("1.00"), so the text never gets cut or jumps.
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(f"{name} 0.00") + 8)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(self.label)
@@ -56,13 +57,53 @@ class LabeledSlider(QWidget):
         self.label.setText(f"{self._name} {self.value():.2f}")
 
 
+SLIDESHOW_FPS = 30.0  # a folder of photos plays like a camera: frames at this rate...
+SLIDESHOW_HOLD_S = 3.0  # ...each photo held this long, then the next, looping
+
+
 def source_options(uri: str) -> dict[str, Any]:
-    """Open options a source needs whoever picks it: the demo photos play as a live feed."""
+    """The app's open options for a source, whoever picks it (unlike the CLI's, which run once).
+
+    A folder or glob is a looping, live-looking slideshow; a single image is held and
+    re-sent (so slider changes show at once); a video file loops (kiosk and demo use);
+    cameras, streams and the test pattern need nothing. The demo photos keep their own.
+    """
+    uri = str(uri)
     try:
         from edgeui.engine import demo
+
+        options = demo.demo_source_options(uri)
+        if options:
+            return options
     except ImportError:
+        pass
+    try:
+        from edgeui.engine.sources import source_kind
+
+        kind = source_kind(uri)
+    except Exception:  # a bad URI: open_source says why, in the notifier
         return {}
-    return demo.demo_source_options(str(uri))
+    if kind == "images":
+        single = not any(ch in uri for ch in "*?[") and not Path(uri).expanduser().is_dir()
+        return {"fps": SLIDESHOW_FPS, "hold": SLIDESHOW_HOLD_S, "loop": True,
+                "motion": not single}  # fmt: skip
+    if kind == "video":
+        return {"loop": True}
+    return {}
+
+
+# Which threshold slider acts on which task: conf filters detections and poses, IoU is
+# the detection NMS overlap, the mask opacity only tints a segmentation map.
+SLIDER_TASKS: dict[str, frozenset[str]] = {
+    "conf": frozenset({"detection", "pose"}),
+    "iou": frozenset({"detection"}),
+    "mask": frozenset({"segmentation"}),
+}
+
+
+def sliders_for(task: str | None) -> dict[str, bool]:
+    """Which sliders to show for a model's task (none without a model)."""
+    return {name: bool(task) and task in tasks for name, tasks in SLIDER_TASKS.items()}
 
 
 def state_text(event: Any) -> str | None:

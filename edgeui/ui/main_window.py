@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.model_path: str | None = None
         self._pending_model: str | None = None
         self._latest: Any = None
+        self._running: Any = None  # the model the worker runs now (None: preview only)
         self.setWindowTitle("edgeui")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self._build_toolbar()
         self._connect()
+        if hasattr(self.results, "idle_text"):
+            self.results.idle_text = "Preview only: open a model with Ctrl+O."
 
     # --- construction ---------------------------------------------------------------------
     def _action(self, text: str, keys: list[str], slot: Any, tip: str, icon_name: str = "",
@@ -184,9 +187,9 @@ class MainWindow(QMainWindow):
         self.conf_slider = controls.LabeledSlider("Confidence", 0.25)
         self.iou_slider = controls.LabeledSlider("IoU", 0.45)
         self.opacity_slider = controls.LabeledSlider("Mask", self.view.segmentation_opacity())
-        slider_actions = [bar.addWidget(s) for s in
-                          (self.conf_slider, self.iou_slider, self.opacity_slider)]  # fmt: skip
-        self.opacity_action = slider_actions[-1]  # shown for segmentation models only
+        self.conf_action, self.iou_action, self.opacity_action = (
+            bar.addWidget(s) for s in (self.conf_slider, self.iou_slider, self.opacity_slider))
+        self.show_sliders_for(None)  # each appears once a model it acts on runs
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # indeterminate: "working"
         self.busy_bar.setMaximumWidth(120)
@@ -207,6 +210,8 @@ class MainWindow(QMainWindow):
         w.model_failed.connect(self.on_model_failed)
         w.busy.connect(self.set_busy)
         self.model_picker.model_chosen.connect(self.load_model)
+        if hasattr(self.model_picker, "demo_requested"):
+            self.model_picker.demo_requested.connect(self.run_demo)
         self.source_picker.source_chosen.connect(self.set_source)
         self.conf_slider.value_changed.connect(lambda v: self._threshold(conf=v))
         self.iou_slider.value_changed.connect(lambda v: self._threshold(iou=v))
@@ -219,7 +224,15 @@ class MainWindow(QMainWindow):
         self.results.show_result(frame_result)
 
     def on_state(self, event: Any) -> None:
-        self.view.set_state_text(controls.state_text(event))
+        text = controls.state_text(event)
+        self.view.set_state_text(text)
+        state = getattr(event, "state", "")
+        if hasattr(self.results, "set_source_state"):
+            self.results.set_source_state(state)
+        if text and state != "ended" and self._running is not None and hasattr(
+            self.results, "set_status"
+        ):  # the model is fine; the picture is missing
+            self.results.set_status(self._model_title(self._running), f"No frames: {text}")
         if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
             level = "error" if event.state == "failed" else "warning"
             self.notifier.notify(event.message, level)
@@ -227,11 +240,19 @@ class MainWindow(QMainWindow):
     def notify_error(self, message: str) -> None:
         self.notifier.notify(message, "error")
 
+    @staticmethod
+    def _model_title(model: Any) -> str:
+        name, task = getattr(model, "name", ""), getattr(model, "task", "")
+        return f"{name} · {task}" if name and task else str(name or "Model")
+
     def on_model_changed(self, model: Any) -> None:
+        self._running = model
+        if hasattr(self.results, "set_status") and self._latest is None:
+            self.results.set_status(self._model_title(model), "Waiting for the first frame…")
         path = str(getattr(model, "path", "") or self._pending_model or "")
         self.model_path = path or self.model_path
         self.setWindowTitle(f"edgeui — {getattr(model, 'name', Path(path).stem)}")
-        self.opacity_action.setVisible(getattr(model, "task", "") == "segmentation")
+        self.show_sliders_for(getattr(model, "task", "") or None)
         thresholds = getattr(model, "thresholds", None)
         if thresholds is not None:
             self.conf_slider.set_value(getattr(thresholds, "conf", self.conf_slider.value()))
@@ -247,6 +268,17 @@ class MainWindow(QMainWindow):
         self.notifier.notify(message, "error")
         if self.model_path:
             self.model_picker.set_current(self.model_path)
+        if self._running is None and hasattr(self.results, "set_status"):
+            self.results.idle_text = ("Preview only: the model could not be loaded; open "
+                                      "another with Ctrl+O.")
+            self.results.set_status("No model running", self.results.idle_text)
+
+    def show_sliders_for(self, task: str | None) -> None:
+        """Show only the sliders that act on ``task`` (none without a model)."""
+        shown = controls.sliders_for(task)
+        self.conf_action.setVisible(shown["conf"])
+        self.iou_action.setVisible(shown["iou"])
+        self.opacity_action.setVisible(shown["mask"])
 
     def set_busy(self, busy: bool) -> None:
         self.busy_action.setVisible(bool(busy))
@@ -255,9 +287,26 @@ class MainWindow(QMainWindow):
     def load_model(self, path: str, options: Any = None) -> None:
         """Ask the worker to switch to a model file (the current one runs until it's ready)."""
         self._pending_model = str(path)
+        if self._running is None and hasattr(self.results, "idle_text"):
+            self.results.idle_text = "Loading the model…"
         if options is None:
             options = self._model_options(str(path))
         self.worker.set_model_path(str(path), options)
+
+    def run_demo(self) -> None:
+        """Load the demo: its model (when installed) and its source, as on first run."""
+        try:
+            from edgeui.engine import demo
+
+            plan = demo.demo_plan()
+        except Exception as exc:
+            self.notifier.notify(error_message(exc), "error")
+            return
+        if plan.model_path is not None:
+            self.model_picker.add_model_path(str(plan.model_path))
+            self.load_model(str(plan.model_path), demo.demo_model_options())
+        self.set_source(plan.source_uri, dict(plan.source_options) or None)
+        self.notifier.notify(plan.message, "info")
 
     def _model_options(self, path: str) -> Any:
         """ModelOptions from the remembered per-model settings (threads, provider...)."""

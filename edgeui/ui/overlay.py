@@ -94,8 +94,47 @@ def overlay_font(base_px: int = 14) -> QFont:
 
 
 # --- detections ---------------------------------------------------------------------------
+def label_px(vt: ViewTransform) -> int:
+    """Label font size for the picture's size on screen: legible on a laptop and at a booth."""
+    shown = min(vt.source_w, vt.source_h) * vt.scale
+    return int(max(12, min(32, round(shown / 36))))
+
+
+def place_tags(boxes: np.ndarray, sizes: np.ndarray, bounds: QRectF) -> np.ndarray:
+    """Top-left corners for label tags of ``sizes`` (n, 2: w, h) over ``boxes`` (n, 4).
+
+    Each tag sits above its box (inside it when there is no room above), is kept inside
+    ``bounds`` and is moved down past tags already placed that it would hide. Tags are
+    placed top to bottom; the loop is over the visible boxes only (tens, not thousands).
+    """
+    n = len(boxes)
+    out = np.zeros((n, 2), np.float64)
+    if n == 0:
+        return out
+    left, top = bounds.left(), bounds.top()
+    right, bottom = bounds.right(), bounds.bottom()
+    w, h = sizes[:, 0], sizes[:, 1]
+    x = np.clip(boxes[:, 0], left, np.maximum(left, right - w))
+    y = boxes[:, 1] - h
+    y = np.where(y < top, boxes[:, 1], y)  # no room above: inside the top of the box
+    y = np.clip(y, top, np.maximum(top, bottom - h))
+    placed: list[tuple[float, float, float, float]] = []
+    for i in np.argsort(y, kind="stable").tolist():
+        xi, yi, wi, hi = float(x[i]), float(y[i]), float(w[i]), float(h[i])
+        for _ in range(len(placed) + 1):  # each step clears at least one placed tag
+            hit = next((p for p in placed if xi < p[0] + p[2] and p[0] < xi + wi
+                        and yi < p[1] + p[3] and p[1] < yi + hi), None)  # fmt: skip
+            if hit is None:
+                break
+            yi = hit[1] + hit[3]
+        yi = min(yi, max(top, bottom - hi))
+        placed.append((xi, yi, wi, hi))
+        out[i] = (xi, yi)
+    return out
+
+
 def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> None:
-    """Boxes with 'label 87%' tags in the class colour."""
+    """Boxes with 'label 87%' tags in the class colour, tags inside the picture, not piled."""
     n = len(dets)
     if n == 0:
         return
@@ -103,28 +142,30 @@ def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> N
     ids = np.asarray(dets.class_ids).astype(np.int64).tolist()
     scores = np.asarray(dets.scores, np.float64).tolist()
     labels = dets.labels or tuple(f"class {i}" for i in ids)
-    font = overlay_font()
+    font = overlay_font(label_px(vt))
     painter.setFont(font)
     fm = QFontMetricsF(font)
-    pad = 3.0
+    pad = max(2.0, font.pixelSize() / 5)
     text_h = fm.height()
-    # Draw larger boxes first so small ones on top stay visible.
+    texts = [f"{labels[i]} {scores[i] * 100:.0f}%" for i in range(n)]
+    sizes = np.array([[fm.horizontalAdvance(t) + 2 * pad, text_h + 2 * pad] for t in texts])
+    corners = place_tags(boxes, sizes, vt.target_rect())
+    # Larger boxes first so small ones on top stay visible; all tags after all boxes.
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    for i in np.argsort(-areas).tolist():
+    order = np.argsort(-areas).tolist()
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for i in order:
         x1, y1, x2, y2 = boxes[i].tolist()
-        color = class_color(ids[i])
-        pen = QPen(color, 2.5)
+        pen = QPen(class_color(ids[i]), 2.5)
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
-        text = f"{labels[i]} {scores[i] * 100:.0f}%"
-        tw = fm.horizontalAdvance(text) + 2 * pad
-        ty = y1 - text_h - 2 * pad if y1 - text_h - 2 * pad >= 0 else y1
-        tag = QRectF(x1 - 1.25, ty, tw, text_h + 2 * pad)
+    for i in order:
+        color = class_color(ids[i])
+        tag = QRectF(corners[i, 0], corners[i, 1], sizes[i, 0], sizes[i, 1])
         painter.fillRect(tag, color)
         painter.setPen(_text_color_for(color))
-        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, texts[i])
 
 
 # --- segmentation -------------------------------------------------------------------------
@@ -212,6 +253,11 @@ def legend_rows(seg: SegmentationMap, rows: int = LEGEND_ROWS) -> tuple[LegendRo
     )
 
 
+def is_background(row: LegendRow) -> bool:
+    """Class 0 or a class named background: drawn transparent, so listed without a swatch."""
+    return row.class_id == 0 or row.name.strip().lower() in ("background", "__background__")
+
+
 def draw_segmentation(
     painter: QPainter,
     seg: SegmentationMap,
@@ -251,7 +297,8 @@ def draw_segmentation_legend(
     painter.setPen(QColor(Qt.GlobalColor.white))
     for row, (r, text) in enumerate(zip(rows, texts, strict=True)):
         y = 13 + row * row_h
-        painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9), class_color(r.class_id))
+        if not is_background(r):  # background is not tinted: a swatch would lie
+            painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9), class_color(r.class_id))
         painter.drawText(
             QRectF(x0 + 26, y, box_w - 30, row_h),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -288,6 +335,13 @@ def draw_poses(
             painter.drawEllipse(QPointF(x, y), 4.0, 4.0)
 
 
+def banner_text(fm: QFontMetricsF, label: str, score: float, room: float) -> str:
+    """'label  87.0%' fitting ``room`` px: the score always shows, the label is elided."""
+    pct = f"  {score * 100:.1f}%"
+    return fm.elidedText(label, Qt.TextElideMode.ElideRight,
+                         max(0.0, room - fm.horizontalAdvance(pct))) + pct  # fmt: skip
+
+
 # --- classification -----------------------------------------------------------------------
 def draw_classification(painter: QPainter, result: Result, width: float, top_k: int = 3) -> None:
     """A banner across the top: the top-k labels with their scores, best first."""
@@ -308,10 +362,11 @@ def draw_classification(painter: QPainter, result: Result, width: float, top_k: 
         painter.fillRect(QRectF(12, y + 4, bar_w * score, row_h - 8), color)
         painter.setPen(QColor(Qt.GlobalColor.white))
         painter.drawRect(QRectF(12, y + 4, bar_w, row_h - 8))
+        room = width - bar_w - 36
         painter.drawText(
-            QRectF(24 + bar_w, y, width - bar_w - 36, row_h),
+            QRectF(24 + bar_w, y, room, row_h),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-            f"{c.label}  {score * 100:.1f}%",
+            banner_text(fm, str(c.label), score, room),
         )
 
 
@@ -341,17 +396,29 @@ def draw_result(
         draw_classification(painter, result, widget_w)
 
 
-def draw_state(painter: QPainter, text: str, width: float, height: float) -> None:
-    """A centred message over the view: 'No signal', 'Reconnecting in 4 s…'."""
+def state_rect(text: str, width: float, height: float, compact: bool) -> tuple[QRectF, QFont]:
+    """Where a state message goes: centred and big, or a small pill in the bottom-left."""
+    if compact:
+        font = overlay_font(max(12, int(min(width, height) / 45)))
+        fm = QFontMetricsF(font)
+        tw, th = fm.horizontalAdvance(text) + 24, fm.height() + 10
+        return QRectF(12, height - th - 12, tw, th), font
     font = overlay_font(max(16, int(min(width, height) / 20)))
-    painter.setFont(font)
     fm = QFontMetricsF(font)
-    tw = fm.horizontalAdvance(text) + 48
-    th = fm.height() + 28
-    rect = QRectF((width - tw) / 2, (height - th) / 2, tw, th)
+    tw, th = fm.horizontalAdvance(text) + 48, fm.height() + 28
+    return QRectF((width - tw) / 2, (height - th) / 2, tw, th), font
+
+
+def draw_state(painter: QPainter, text: str, width: float, height: float,
+               compact: bool = False) -> None:  # fmt: skip
+    """A message over the view: centred ('No signal') when there is no picture, else a
+    compact pill in a corner ('End of input') that leaves the results in sight."""
+    rect, font = state_rect(text, width, height, compact)
+    painter.setFont(font)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor(0, 0, 0, 170))
-    painter.drawRoundedRect(rect, 12, 12)
+    radius = rect.height() / 2 if compact else 12.0
+    painter.drawRoundedRect(rect, radius, radius)
     painter.setPen(QColor(Qt.GlobalColor.white))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

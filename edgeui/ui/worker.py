@@ -113,6 +113,7 @@ class InferenceWorker(QObject):
         self._poked = False
         self._last_stats_t = 0.0
         self._last_error: tuple[str, float] = ("", 0.0)
+        self._reported: BaseException | None = None
         self.results_delivered = 0
         self.results_coalesced = 0
 
@@ -262,6 +263,9 @@ class InferenceWorker(QObject):
         try:
             model = self._loader(path, options)
         except Exception as exc:
+            # model_failed carries it to the user; the pipeline also hands the same
+            # exception to on_error, which must not show it a second time.
+            self._reported = exc
             self.model_failed.emit(path, error_message(exc))
             self.busy.emit(False)
             raise
@@ -307,6 +311,9 @@ class InferenceWorker(QObject):
         self.state_changed.emit(event)
 
     def _on_error(self, exc: BaseException) -> None:
+        if exc is self._reported:  # a model load failure, already sent as model_failed
+            self._reported = None
+            return
         if not isinstance(exc, EdgeUIError):
             log.error("engine error", exc_info=(type(exc), exc, exc.__traceback__))
         self._emit_error(error_message(exc))

@@ -152,6 +152,7 @@ class ResultsPanel(QWidget):
             value.setProperty("role", "value")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(key in ("runtime", "source_state"))
+            name.setObjectName(f"stat-name-{key}")
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, i, 1)
             self._values[key] = value
@@ -172,6 +173,9 @@ class ResultsPanel(QWidget):
         self._result_timer = QTimer(self, singleShot=True, timeout=self._render_result)
         self._stats_timer = QTimer(self, singleShot=True, timeout=self._render_stats)
         self.renders = 0  # result renders so far (tests and the benchmark read it)
+        self.idle_text = "Waiting for the model…"  # the summary while frames come without one
+        self._source_state = ""  # the newest SourceEvent state; fresher than the stats'
+        self._names = {k: self._grid_name(k) for k in self._values}
 
     # --- input ------------------------------------------------------------------------
     def show_result(self, frame_result: Any) -> None:
@@ -191,6 +195,19 @@ class ResultsPanel(QWidget):
         self._pending_stats = stats
         self._schedule(self._stats_timer, self._last_stats_t, STATS_INTERVAL_S,
                        self._render_stats)  # fmt: skip
+
+    def _grid_name(self, key: str) -> QLabel:
+        return self.findChild(QLabel, f"stat-name-{key}")
+
+    def set_source_state(self, state: str) -> None:
+        """The source's state as its events tell it ("ended", "reconnecting"...)."""
+        self._source_state = str(state or "")
+
+    def set_status(self, title: str, summary: str) -> None:
+        """Say what is going on when no result explains it (loading, no frames...)."""
+        self.title.setText(title)
+        self.summary.setText(summary)
+        self._set_rows([])
 
     def clear(self, title: str = "No model running") -> None:
         self._pending_result = None
@@ -228,7 +245,7 @@ class ResultsPanel(QWidget):
         error = getattr(fr, "error", None)
         if result is None:
             self.title.setText(name or "No model running")
-            self.summary.setText(error or "Waiting for the model…")
+            self.summary.setText(error or self.idle_text)
             self._set_rows([])
             return
         task = result.task
@@ -345,25 +362,41 @@ class ResultsPanel(QWidget):
         if stats is None:
             return
         v = self._values
+        runtime = str(getattr(stats, "runtime", "") or "")
+        preview = not runtime  # no model: frames are shown, nothing is inferred
         v["capture_fps"].setText(f"{getattr(stats, 'capture_fps', 0.0):.1f}")
         v["inference_fps"].setText(f"{getattr(stats, 'inference_fps', 0.0):.1f}")
+        self._names["inference_fps"].setText("Preview fps" if preview else "Inference fps")
+        self._names["frames"].setText("Previewed / dropped" if preview else "Processed / dropped")
         stages = getattr(stats, "stages", {}) or {}
         for key in ("end_to_end", "inference", "preprocess", "postprocess", "capture"):
             pct = stages.get(key)
+            if preview and key in ("inference", "preprocess", "postprocess"):
+                v[key].setText("– / –")
+                continue
             v[key].setText(
                 f"{_fmt_ms(pct.p50)} / {_fmt_ms(pct.p95)}" if pct is not None else "– / –"
             )
         processed = int(getattr(stats, "processed", 0))
         dropped = int(getattr(stats, "dropped", 0))
         v["frames"].setText(f"{processed} / {dropped}")
-        state = str(getattr(stats, "source_state", "") or "–")
+        state = self._source_state or str(getattr(stats, "source_state", "") or "–")
         source = str(getattr(stats, "source", "") or "")
         # A path's last part is enough in a narrow panel; the tooltip has the whole of it.
         short = Path(source).name if ("/" in source or "\\" in source) and "://" not in source \
             else source
         v["source_state"].setText(f"{state} · {short or source}" if source else state)
         v["source_state"].setToolTip(source)
-        v["runtime"].setText(str(getattr(stats, "runtime", "") or "–"))
+        # A long provider name must not be cut mid-word: elided, whole text in the tooltip.
+        text = runtime or "–"
+        label = v["runtime"]
+        # The room the value column has (not the label's own width, which follows its text).
+        room = self.stats_box.contentsRect().width() - self._names["runtime"].width() - 40
+        width = room if room >= 60 else 160
+        fm = label.fontMetrics()
+        label.setText("\n".join(fm.elidedText(part, Qt.TextElideMode.ElideRight, width)
+                                for part in text.split(" · ")))  # fmt: skip
+        label.setToolTip(text)
 
     def stat_text(self, key: str) -> str:
         """The text shown for one stat (tests)."""

@@ -108,8 +108,11 @@ class StatusHeader(QFrame):
         self._set(self.fps, f"{fps:.0f}" if fps >= 10 else f"{fps:.1f}")
         stage = (getattr(stats, "stages", None) or {}).get("inference")
         p50 = getattr(stage, "p50", None)
-        self._set(self.latency, f"inference {p50:.1f} ms" if p50 is not None else "")
         runtime = str(getattr(stats, "runtime", "") or "")
+        if not runtime:  # no model runs: the frames are a preview, nothing is inferred
+            self._set(self.latency, "preview · no model")
+        else:
+            self._set(self.latency, f"inference {p50:.1f} ms" if p50 is not None else "")
         if runtime and runtime != self._runtime:
             self._runtime = runtime
             self._show_detail()

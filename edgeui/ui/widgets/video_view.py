@@ -159,7 +159,9 @@ class VideoView(QWidget):
                 seg_cache=self._seg_cache,
             )
         if self._state_text:
-            overlay.draw_state(painter, self._state_text, width, height)
+            # With a picture the state is a corner pill: results stay visible under it.
+            overlay.draw_state(painter, self._state_text, width, height,
+                               compact=img is not None)  # fmt: skip
 
     @staticmethod
     def _fill_bars(painter: QPainter, image: QRectF, width: float, height: float) -> None:
