@@ -70,7 +70,7 @@ def test_infer_readable_table_and_conf_flag(tmp_path, image, capsys):
     model = make_onnx_model(tmp_path / "det.onnx", input_shape=(1, 3, 640, 640),
                             outputs=[anchor_free_output(score=0.5)])
     code, out, _ = run_cli(capsys, "infer", str(model), str(image))
-    assert code == 0 and "1 detections" in out
+    assert code == 0 and "\n1 detection\n" in out
     code, out, _ = run_cli(capsys, "infer", str(model), str(image), "--conf", "0.6", "--json")
     assert code == 0 and json.loads(out)["detections"] == []
 
