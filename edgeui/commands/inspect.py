@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edgeui.commands.common import add_model_arguments, model_options_from_args
+from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
 from edgeui.engine.inspect import inspect_model
 
 
@@ -62,12 +62,14 @@ def format_report(info: dict[str, Any]) -> str:
     lines += [_fmt_tensor(t) for t in info["inputs"]]
     lines.append("outputs")
     lines += [_fmt_tensor(t) for t in info["outputs"]]
-    meta = {k: v for k, v in info.get("metadata", {}).items() if v not in ("", None, {}, [])}
+    # "format" and "runtime" are on the lines above already.
+    meta = {k: v for k, v in info.get("metadata", {}).items()
+            if v not in ("", None, {}, []) and k not in ("format", "runtime")}
     if meta:
         lines.append("embedded metadata")
         for k, v in meta.items():
             text = json.dumps(v) if not isinstance(v, str) else v
-            lines.append(f"  {k}: {text[:110] + '…' if len(text) > 110 else text}")
+            lines.append(f"  {k}: {text}")
 
     def row(name: str, value: Any, key: str) -> str:
         p = prov.get(key, {"source": "default", "reason": ""})
@@ -80,8 +82,15 @@ def format_report(info: dict[str, Any]) -> str:
     params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in dec["params"].items())
     lines.append(row("decoder", dec["kind"] + (f" ({params})" if params else ""), "decoder"))
     lab = card["labels"]
-    lab_text = f"{lab['count']} labels" + (f", offset {lab['offset']:+d}" if lab["offset"] else "")
-    lines.append(row("labels", lab_text, "labels"))
+    if card["task"] == "pose" and not lab["count"]:
+        # Pose models name keypoints, not classes: "no labels" would read as a problem.
+        k = (dec["params"].get("kpt_shape") or [17])[0]
+        names = " (COCO names)" if k == 17 else " (named kp0, kp1, …)"
+        lines.append(f"  {'keypoints':<16} {f'{k}{names}':<28} ← decoder {dec['kind']!r}")
+    else:
+        lab_text = plural(lab["count"], "label") + (
+            f", offset {lab['offset']:+d}" if lab["offset"] else "")
+        lines.append(row("labels", lab_text, "labels"))
     pre = card["preprocess"]
     lines.append(row("input size", f"{pre['height']}x{pre['width']}", "input_size"))
     for key in ("layout", "color", "resize", "letterbox_align", "pad_value", "mean", "std",

@@ -116,3 +116,17 @@ def test_counts_are_singular_for_one():
                "detections": [{"label": "cat", "score": 0.9, "box": [0, 0, 1, 1]}],
                "timings_ms": {"preprocess": 0, "inference": 0, "postprocess": 0}}
     assert "\n1 detection\n" in format_table(payload)
+
+
+def test_inspect_text_shows_runtime_once_untruncated_and_keypoints_for_pose(tmp_path, capsys):
+    long_doc = "a model description " * 12  # 240 characters: the report prints all of it
+    model = make_onnx_model(tmp_path / "pose.onnx", input_shape=(1, 3, 192, 192),
+                            outputs=[np.zeros((1, 1, 17, 3), np.float32)],
+                            metadata={"note": long_doc.strip()})
+    code = main(["inspect", str(model)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert long_doc.strip() in text and "…" not in text.split("model card")[0]
+    assert text.count("runtime_version") == 1  # the format line only
+    assert "no labels found" not in text and "0 labels" not in text
+    assert "keypoints        17 (COCO names)" in text
