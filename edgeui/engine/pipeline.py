@@ -367,6 +367,7 @@ class Pipeline:
                 # a frame waiting in the slot, so throughput rises and latency does not.
                 self._demand = True
                 self._demand_at = time.monotonic() + self._prefetch_lead()
+                self._cond.notify_all()
                 return item, False
             fatal, self._fatal = self._fatal, None
             ended = self._ended and self._slot is None
