@@ -453,8 +453,12 @@ class Pipeline:
                            None, self._runtime)
 
     def _deliver(self, fr: FrameResult) -> None:
-        self._inference_rate.tick()
-        if fr.error is None:
+        preview = fr.result is None and fr.error is None and not fr.model_name
+        if preview:  # no model: the frame is shown, but nothing was inferred or timed
+            self._windows["capture"].add(fr.timings.capture_ms)
+        else:
+            self._inference_rate.tick()
+        if fr.error is None and not preview:
             for key, value in fr.timings.as_dict().items():
                 self._windows[key].add(value)
             self._last_error = ""

@@ -355,3 +355,13 @@ def test_source_that_ends_mid_read_reports_ended() -> None:
     rec = Recorder()
     Pipeline(FakeModel(), TwoFrames(), **rec.callbacks()).run(duration=5)
     assert len(rec.results) >= 1 and rec.states()[-1] == "ended"
+
+
+def test_preview_without_a_model_is_not_counted_as_inference() -> None:
+    rec = Recorder()
+    p = Pipeline(None, "synthetic:64x48@0", on_result=rec.on_result)
+    p.run(frames=20)
+    stats = p.stats()
+    assert len(rec.results) == 20 and all(r.result is None for r in rec.results)
+    assert stats.inference_fps == 0.0
+    assert stats.stages["inference"].p50 == 0.0 and stats.stages["end_to_end"].p50 == 0.0
