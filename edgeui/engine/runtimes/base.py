@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from edgeui.engine.types import TensorSpec
-from edgeui.errors import ModelLoadError
+from edgeui.errors import InferenceError, ModelLoadError
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,20 @@ class Runtime(Protocol):
     def metadata(self) -> dict[str, object]:
         """Format-level facts for `inspect` (producer, opset, version, ...)."""
         ...
+
+
+def feed_for(
+    spec: TensorSpec, feeds: Mapping[str, np.ndarray], n_inputs: int, path: Path
+) -> np.ndarray:
+    """The feed for one model input: by name, or the only feed of a one-input model."""
+    if spec.name in feeds:
+        return feeds[spec.name]
+    if n_inputs == 1 and len(feeds) == 1:
+        return next(iter(feeds.values()))
+    raise InferenceError(
+        f"{path.name}: no data for model input '{spec.name}' "
+        f"(got {', '.join(feeds) or 'nothing'})."
+    )
 
 
 # file suffix -> "module:Class", imported on first use.

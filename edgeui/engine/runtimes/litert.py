@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeui.engine.runtimes.base import RuntimeOptions
+from edgeui.engine.runtimes.base import RuntimeOptions, feed_for
 from edgeui.engine.types import TensorSpec
 from edgeui.errors import ConfigError, InferenceError, ModelLoadError
 
@@ -268,15 +268,7 @@ class LiteRTRuntime:
         arrays = []
         resized = False
         for i, (spec, detail) in enumerate(zip(self.inputs, self._in_details, strict=True)):
-            if spec.name in feeds:
-                x = feeds[spec.name]
-            elif len(self.inputs) == 1 and len(feeds) == 1:
-                x = next(iter(feeds.values()))
-            else:
-                raise InferenceError(
-                    f"{self.path.name}: no data for model input '{spec.name}' "
-                    f"(got {', '.join(feeds) or 'nothing'})."
-                )
+            x = feed_for(spec, feeds, len(self.inputs), self.path)
             x = self._feed(spec, x)
             shape = tuple(x.shape)
             if shape != self._shapes[i]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeui.engine.runtimes.base import RuntimeOptions
+from edgeui.engine.runtimes.base import RuntimeOptions, feed_for
 from edgeui.engine.types import TensorSpec
 from edgeui.errors import ConfigError, InferenceError, ModelLoadError
 
@@ -337,15 +337,7 @@ class OnnxRuntime:
     def _prepare(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for spec in self.inputs:
-            if spec.name in feeds:
-                x = feeds[spec.name]
-            elif len(self.inputs) == 1 and len(feeds) == 1:
-                x = next(iter(feeds.values()))
-            else:
-                raise InferenceError(
-                    f"{self.path.name}: no data for model input '{spec.name}' "
-                    f"(got {', '.join(feeds) or 'nothing'})."
-                )
+            x = feed_for(spec, feeds, len(self.inputs), self.path)
             x = np.asarray(x)
             fixed_ok = len(x.shape) == len(spec.shape) and all(
                 d is None or d == s for d, s in zip(spec.shape, x.shape, strict=True)
