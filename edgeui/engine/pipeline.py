@@ -186,7 +186,7 @@ class Pipeline:
         self._last_error = ""
         self._windows = {k: RollingWindow(window) for k in STAGES}
         self._capture_rate = RateMeter()
-        self._ema = {"capture": 0.0, "preprocess": 0.0, "inference": 0.0}  # ms, for pacing
+        self._ema = {"inference": 0.0}  # ms, paces on-demand sources
         self._inference_rate = RateMeter()
         if model is not None:
             self.set_model(model)
@@ -362,9 +362,9 @@ class Pipeline:
             )
             if self._slot is not None and not self._paused:
                 item, self._slot = self._slot, None
-                # An on-demand source reads (and preprocesses) the next frame while this one
-                # is inferred, timed to be ready as inference ends: the stages overlap without
-                # a frame waiting in the slot, so throughput rises and latency does not.
+                # An on-demand source reads (and preprocesses) the next frame as this one's
+                # inference ends, overlapping its decoding: no frame waits in the slot for a
+                # whole inference, so latency stays near one frame time.
                 self._demand = True
                 self._demand_at = time.monotonic() + self._prefetch_lead()
                 self._cond.notify_all()
@@ -398,9 +398,13 @@ class Pipeline:
             self.on_model(model)
 
     def _prefetch_lead(self) -> float:
-        """Seconds from taking a frame until an on-demand source should read the next."""
-        e = self._ema
-        return max(0.0, e["inference"] - e["capture"] - e["preprocess"] - 0.3) / 1e3
+        """Seconds from taking a frame until an on-demand source should read the next.
+
+        As inference ends: the next frame is then read and preprocessed on one core while
+        this one is decoded on the other. Starting earlier overlaps the runtime, which uses
+        every core, and slows it by more than it saves (measured on 2 cores).
+        """
+        return self._ema["inference"] / 1e3
 
     def _prepare_ahead(self, frame: Frame) -> _Prepared | None:
         """Preprocess in the capture thread for the current model (None: leave it to run())."""
@@ -444,8 +448,7 @@ class Pipeline:
         pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
         if ahead:
             pre = prepared.preprocess_ms
-        for key, value in (("capture", capture_ms), ("preprocess", pre), ("inference", inf)):
-            self._ema[key] += 0.1 * (value - self._ema[key])
+        self._ema["inference"] += 0.1 * (inf - self._ema["inference"])
         if is_dataclass(result):
             result = replace(result, timings=Timings(pre, inf, post))
         e2e = (time.monotonic() - frame.monotonic) * 1e3
