@@ -33,6 +33,8 @@ class MetaResult:
 
 # --- protobuf wire format ----------------------------------------------------------------
 class _Reader:
+    """A protobuf wire-format reader over bytes; subclasses change where bytes come from."""
+
     def __init__(self, buf: memoryview | bytes, source: str) -> None:
         self.buf = buf
         self.pos = 0
@@ -45,13 +47,22 @@ class _Reader:
             "export or download it again."
         )
 
+    def _byte(self) -> int:
+        if self.pos >= self.end:
+            raise self._fail("varint runs past the end")
+        b = self.buf[self.pos]
+        self.pos += 1
+        return b
+
+    def _read(self, num: int, size: int) -> Any:
+        value = self.buf[self.pos : self.pos + size]
+        self.pos += size
+        return value
+
     def varint(self) -> int:
         result = shift = 0
         while True:
-            if self.pos >= self.end:
-                raise self._fail("varint runs past the end")
-            b = self.buf[self.pos]
-            self.pos += 1
+            b = self._byte()
             result |= (b & 0x7F) << shift
             if not b & 0x80:
                 return result
@@ -60,7 +71,7 @@ class _Reader:
                 raise self._fail("varint too long")
 
     def fields(self):
-        """Yield (field number, wire type, value): ints for varints, memoryview for bytes."""
+        """Yield (field number, wire type, value): ints for varints, bytes-like otherwise."""
         while self.pos < self.end:
             tag = self.varint()
             num, wire = tag >> 3, tag & 7
@@ -68,20 +79,13 @@ class _Reader:
                 raise self._fail("field number 0")
             if wire == 0:
                 yield num, wire, self.varint()
-            elif wire == 1 or wire == 5:
-                size = 8 if wire == 1 else 4
-                if self.pos + size > self.end:
-                    raise self._fail("fixed field runs past the end")
-                yield num, wire, bytes(self.buf[self.pos : self.pos + size])
-                self.pos += size
-            elif wire == 2:
-                size = self.varint()
-                if self.pos + size > self.end:
-                    raise self._fail(f"field {num} is longer than the file")
-                yield num, wire, self.buf[self.pos : self.pos + size]
-                self.pos += size
-            else:
+                continue
+            if wire not in (1, 2, 5):
                 raise self._fail(f"unsupported wire type {wire}")
+            size = {1: 8, 5: 4}.get(wire) or self.varint()
+            if self.pos + size > self.end:
+                raise self._fail(f"field {num} is longer than the file")
+            yield num, wire, self._read(num, size)
 
 
 class _FileReader(_Reader):
@@ -101,38 +105,12 @@ class _FileReader(_Reader):
         self.pos += 1
         return b[0]
 
-    def varint(self) -> int:
-        result = shift = 0
-        while True:
-            b = self._byte()
-            result |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return result
-            shift += 7
-            if shift > 63:
-                raise self._fail("varint too long")
-
-    def fields(self):
-        while self.pos < self.end:
-            tag = self.varint()
-            num, wire = tag >> 3, tag & 7
-            if num == 0:
-                raise self._fail("field number 0")
-            if wire == 0:
-                yield num, wire, self.varint()
-                continue
-            if wire not in (1, 2, 5):
-                raise self._fail(f"unsupported wire type {wire}")
-            size = {1: 8, 5: 4}.get(wire) or self.varint()
-            if self.pos + size > self.end:
-                raise self._fail(f"field {num} is longer than the file")
-            if num in self._SKIP:
-                self.f.seek(size, 1)
-                value: Any = _Skipped(size)
-            else:
-                value = self.f.read(size)
-            self.pos += size
-            yield num, wire, value
+    def _read(self, num: int, size: int) -> Any:
+        self.pos += size
+        if num in self._SKIP:
+            self.f.seek(size, 1)
+            return _Skipped(size)
+        return self.f.read(size)
 
 
 class _Skipped:
