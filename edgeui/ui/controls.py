@@ -37,6 +37,7 @@ class LabeledSlider(QWidget):
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.slider)
+        layout.addStretch(1)  # in a wide toolbar the slider stays beside its name
         self.slider.valueChanged.connect(self._changed)
         self.set_value(value)
 

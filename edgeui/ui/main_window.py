@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         for a in (self.open_action, self.pause_action, self.snapshot_action,
                   self.fullscreen_action, self.inspect_action):
             bar.addAction(a)
-        bar.addSeparator()
+        self.slider_separator = bar.addSeparator()
         self.conf_slider = controls.LabeledSlider("Confidence", 0.25)
         self.iou_slider = controls.LabeledSlider("IoU", 0.45)
         self.opacity_slider = controls.LabeledSlider("Mask", self.view.segmentation_opacity())
@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
         self.conf_action.setVisible(shown["conf"])
         self.iou_action.setVisible(shown["iou"])
         self.opacity_action.setVisible(shown["mask"])
+        self.slider_separator.setVisible(any(shown.values()))
 
     def set_busy(self, busy: bool) -> None:
         self.busy_action.setVisible(bool(busy))

@@ -70,6 +70,19 @@ def test_sliders_show_only_for_tasks_they_act_on(qtbot, window, task, shown):
                ("iou", window.iou_action), ("mask", window.opacity_action))
                if action.isVisible()}  # fmt: skip
     assert visible == shown
+    assert window.slider_separator.isVisible() == bool(shown)  # no stray separator
+
+
+def test_slider_stays_beside_its_name_in_a_wide_toolbar(qtbot):
+    from edgeui.ui import controls as ctl
+
+    slider = ctl.LabeledSlider("Mask", 0.5)
+    qtbot.addWidget(slider)
+    slider.resize(900, 50)
+    slider.show()
+    qtbot.waitExposed(slider)
+    gap = slider.slider.geometry().left() - slider.label.geometry().right()
+    assert gap < 40
 
 
 @pytest.mark.parametrize("task", [None, "detection", "segmentation", "pose"])
