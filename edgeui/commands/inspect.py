@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
-from edgeui.engine.inspect import inspect_model
+from edgeui.engine.inspect import inspect_model, inspect_unloadable
+from edgeui.errors import ModelLoadError, UnsupportedModelError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,13 +20,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    info = inspect_model(args.model, model_options_from_args(args))
+    try:
+        info = inspect_model(args.model, model_options_from_args(args))
+    except (ModelLoadError, UnsupportedModelError) as exc:
+        # The runtime refused the model: show what the file itself says, then fail as
+        # `infer` does (exit 2, the same one sentence on stderr). Nothing readable (garbage,
+        # empty, truncated): just the one sentence.
+        partial = inspect_unloadable(args.model, exc)
+        if partial is None:
+            raise
+        if args.json:
+            _write_json(partial)
+        else:
+            sys.stdout.write(format_unloadable(partial))
+        sys.stdout.flush()
+        raise
     if args.json:
-        json.dump(info, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _write_json(info)
     else:
         sys.stdout.write(format_report(info))
     return 0
+
+
+def _write_json(info: dict[str, Any]) -> None:
+    json.dump(info, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _fmt_tensor(t: dict[str, Any]) -> str:
@@ -41,6 +60,42 @@ def _fmt_value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
+
+
+def _fmt_format_info(info: dict[str, Any]) -> str:
+    fmt = {k: v for k, v in info.get("format_info", {}).items() if v not in ("", None, {}, [])}
+    return "  ".join(f"{k}={_fmt_value(v)}" for k, v in fmt.items() if not isinstance(v, dict))
+
+
+def format_unloadable(info: dict[str, Any]) -> str:
+    """The report for a model the runtime refused: what the file says, then why it can't run."""
+    f = info["file"]
+    lines = [f"{f['name']}  ·  {f['format']}  ·  {(f['size_bytes'] or 0) / 1e6:.2f} MB"]
+    fmt = info.get("format_info", {})
+    flat = _fmt_format_info(info)
+    if flat:
+        lines.append(f"format    {flat}")
+    for k, v in fmt.items():
+        if isinstance(v, dict) and v:  # e.g. ONNX opsets per domain
+            lines.append(f"{k:<9} " + ", ".join(f"{d} {n}" for d, n in v.items()))
+    if info["inputs"] or info["outputs"]:
+        lines.append("inputs")
+        lines += [_fmt_tensor(t) for t in info["inputs"]]
+        lines.append("outputs")
+        lines += [_fmt_tensor(t) for t in info["outputs"]]
+    ops = info.get("operators")
+    if ops:
+        total = sum(o["count"] for o in ops)
+        lines.append(f"operators ({plural(len(ops), 'kind')}, {plural(total, 'use')})")
+        for o in ops:
+            tag = "  custom" if o.get("custom") else ""
+            lines.append(f"  {o['name']:<28} ×{o['count']:<5} v{o['version']}{tag}")
+    meta = {k: v for k, v in info.get("metadata", {}).items() if v not in ("", None, {}, [])}
+    if meta:
+        lines.append("embedded metadata")
+        lines += [f"  {k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in meta.items()]
+    lines.append(f"cannot run: {info['error']}")
+    return "\n".join(lines) + "\n"
 
 
 def format_report(info: dict[str, Any]) -> str:

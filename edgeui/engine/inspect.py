@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeui.engine.model import Model, ModelOptions
+from edgeui.engine.modelfile import read_model_file
 from edgeui.engine.types import TensorSpec
 
 # Card fields shown in order, with the provenance key that explains each.
@@ -79,3 +80,28 @@ def inspect_loaded(model: Model) -> dict[str, Any]:
 def inspect_model(path: str | Path, options: ModelOptions | None = None) -> dict[str, Any]:
     """Load a model and describe it (raises EdgeUIError when it can't be loaded)."""
     return inspect_loaded(Model.load(path, options))
+
+
+def inspect_unloadable(path: str | Path, error: BaseException) -> dict[str, Any] | None:
+    """Describe a model the runtime refused, from the file alone (None when nothing is readable).
+
+    Keeps the keys of ``inspect_loaded`` that can be filled without a runtime, adds
+    ``"loadable": false``, ``"error"`` (the same sentence `infer` gives) and ``"operators"``.
+    """
+    p = Path(path)
+    read = read_model_file(p)
+    if read is None:
+        return None
+    out: dict[str, Any] = {
+        "model": str(p),
+        "loadable": False,
+        "error": str(error),
+        "file": {"name": p.name, "size_bytes": p.stat().st_size, "format": read["format"]},
+        "format_info": _jsonable(read["format_info"]),
+        "inputs": read["inputs"],
+        "outputs": read["outputs"],
+    }
+    if "operators" in read:
+        out["operators"] = read["operators"]
+    out["metadata"] = _jsonable(read.get("metadata", {}))
+    return out
