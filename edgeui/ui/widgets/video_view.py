@@ -3,14 +3,15 @@
 It only ever holds one frame (no queue). ``show_frame_result`` swaps the frame and asks for
 a repaint; Qt coalesces several updates into one paint, and repaints are further capped at
 the screen's refresh rate (a frame nobody can see is never painted), so a fast model never
-makes the GUI thread compete with inference for nothing. The frame is wrapped as a QImage
-without copying and painted into the letterboxed target rectangle (device pixels on
-high-DPI screens, so it stays sharp); the overlay is painted in the same pass.
+makes the GUI thread compete with inference for nothing. Nothing new (the same frame and
+result again) asks for no repaint at all.
 
-Costs measured on a 2-core laptop-class CPU: Qt scales a 3-byte BGR888 image 3-4x slower
-than a 4-byte RGB32 one, while converting BGR888 -> RGB32 is one fast C pass, so a frame
-that has to be scaled is converted once (lazily, at its first scaled paint); a frame shown
-1:1 is drawn straight from the source's buffer.
+Each painted frame is scaled once, by :class:`~edgeui.ui.qimage.FrameScaler` (OpenCV,
+bilinear, GIL released, reused buffers), to the device-pixel size of its letterboxed
+rectangle, and drawn 1:1 — sharp on high-DPI screens. Letting Qt smooth-scale the frame in
+``drawImage`` instead costs about as much CPU, spread over Qt's image-scaling threads, but
+holds the GIL throughout, stalling the inference thread's Python every paint. The overlay
+is painted in the same pass, in widget coordinates.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ import math
 import time
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from edgeui.engine.types import Result
 from edgeui.ui import overlay
-from edgeui.ui.qimage import bgr_to_qimage
+from edgeui.ui.qimage import FrameScaler
 
 BACKGROUND = QColor(18, 18, 20)
 DEFAULT_REFRESH_HZ = 60.0
-_DIRECT_FORMATS = (QImage.Format.Format_RGB32, QImage.Format.Format_ARGB32_Premultiplied)
 
 
 class VideoView(QWidget):
@@ -41,16 +41,13 @@ class VideoView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 180)
         self._array: np.ndarray | None = None
-        self._image: QImage | None = None  # the array wrapped
-        self._scaled_src: QImage | None = None  # the same frame as RGB32, for scaled draws
+        self._scaler = FrameScaler()  # the frame at its on-screen size, once per new frame
         self._result: Result | None = None
         self._state_text: str = "Starting…"
         self._seg_opacity = 0.5
         self._seg_cache = overlay.SegmentationCache()
         self.frames_painted = 0
         self.updates_deferred = 0
-        # Smooth (bilinear) scaling keeps text and edges legible when the frame is scaled.
-        self._smooth = True
         self._last_paint = 0.0
         self._min_interval = 1.0 / DEFAULT_REFRESH_HZ
         self._repaint_timer = QTimer(self)
@@ -60,11 +57,15 @@ class VideoView(QWidget):
 
     # --- data in --------------------------------------------------------------------------
     def show_frame(self, image: np.ndarray, result: Result | None = None) -> None:
-        """Show a BGR uint8 image and (optionally) the result computed on it."""
+        """Show a BGR (or grey, or BGRA) uint8 image and, optionally, the result computed on it."""
+        if image is self._array and result is self._result:
+            return  # nothing new to see: no repaint
         if image is not self._array:
-            self._image = bgr_to_qimage(image)  # a wrap, no pixel copy
-            self._array = image
-            self._scaled_src = None  # converted at the first scaled paint, if any
+            if image.dtype != np.uint8 or not (
+                image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))
+            ):
+                raise ValueError(f"expected a uint8 (H, W[, 3|4]) image, got {image.shape}")
+            self._array = image  # scaled when (and only if) it is painted
         self._result = result
         self.request_repaint()
 
@@ -106,14 +107,17 @@ class VideoView(QWidget):
         return self._state_text
 
     def set_segmentation_opacity(self, opacity: float) -> None:
-        self._seg_opacity = max(0.0, min(1.0, float(opacity)))
-        self.update()
+        opacity = max(0.0, min(1.0, float(opacity)))
+        if opacity != self._seg_opacity:
+            self._seg_opacity = opacity
+            self.update()
 
     def segmentation_opacity(self) -> float:
         return self._seg_opacity
 
     def clear(self) -> None:
-        self._image = self._scaled_src = self._array = self._result = None
+        self._array = self._result = None
+        self._scaler.clear()
         self.update()
 
     def current_result(self) -> Result | None:
@@ -121,14 +125,6 @@ class VideoView(QWidget):
 
     def has_frame(self) -> bool:
         return self._array is not None
-
-    def _drawable(self, image: QImage, device_scale: float) -> QImage:
-        """The image to draw at ``device_scale`` device pixels per source pixel."""
-        if abs(device_scale - 1.0) < 1e-3 or image.format() in _DIRECT_FORMATS:
-            return image
-        if self._scaled_src is None:
-            self._scaled_src = image.convertToFormat(QImage.Format.Format_RGB32)
-        return self._scaled_src
 
     # --- painting -------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
@@ -140,16 +136,20 @@ class VideoView(QWidget):
 
     def paint_into(self, painter: QPainter, width: float, height: float) -> None:
         """Paint the frame, overlay and state onto any painter (widget, snapshot image)."""
-        img = self._image
-        if img is None:
+        arr = self._array
+        if arr is None or arr.shape[0] == 0 or arr.shape[1] == 0:
             painter.fillRect(0, 0, int(width) + 1, int(height) + 1, BACKGROUND)
         else:
-            vt = overlay.ViewTransform.fit(img.width(), img.height(), width, height)
-            self._fill_bars(painter, vt.target_rect(), width, height)
+            vt = overlay.ViewTransform.fit(arr.shape[1], arr.shape[0], width, height)
             device = painter.device()
             dpr = device.devicePixelRatioF() if device is not None else 1.0
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
-            painter.drawImage(vt.target_rect(), self._drawable(img, vt.scale * dpr))
+            # The picture's rectangle snapped to whole device pixels, so the draw is a blit.
+            x, y = round(vt.offset_x * dpr), round(vt.offset_y * dpr)
+            w, h = round(arr.shape[1] * vt.scale * dpr), round(arr.shape[0] * vt.scale * dpr)
+            image = self._scaler.scaled(arr, w, h)
+            image.setDevicePixelRatio(dpr)
+            self._fill_bars(painter, QRectF(x / dpr, y / dpr, w / dpr, h / dpr), width, height)
+            painter.drawImage(QPointF(x / dpr, y / dpr), image)
             overlay.draw_result(
                 painter,
                 self._result,
@@ -161,7 +161,7 @@ class VideoView(QWidget):
         if self._state_text:
             # With a picture the state is a corner pill: results stay visible under it.
             overlay.draw_state(painter, self._state_text, width, height,
-                               compact=img is not None)  # fmt: skip
+                               compact=arr is not None)  # fmt: skip
 
     @staticmethod
     def _fill_bars(painter: QPainter, image: QRectF, width: float, height: float) -> None:
@@ -186,10 +186,10 @@ class VideoView(QWidget):
 
     def render_snapshot(self) -> QImage:
         """The current frame at its own resolution with the overlay drawn on it."""
-        img = self._image
-        if img is None:
+        arr = self._array
+        if arr is None:
             return self.grab().toImage()
-        w, h = img.width(), img.height()
+        h, w = arr.shape[:2]
         out = QImage(w, h, QImage.Format.Format_RGB32)
         painter = QPainter(out)
         try:
