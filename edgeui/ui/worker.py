@@ -10,25 +10,34 @@ The GUI talks to the worker only through signals (out) and the small thread-safe
 below (in). Results are coalesced: the inference thread overwrites one "latest" slot and
 posts at most one notification at a time; the GUI thread takes whatever is newest when
 it runs. However slow the GUI, at most one result is ever waiting (never a queue of them).
+
+Deliveries are also paced at the screen's refresh rate: after one, the GUI thread keeps
+the notification gate shut for a refresh interval and then takes whatever is newest. A
+model faster than the screen thus wakes the GUI thread once per refresh (a result nobody
+could see is never delivered), not once per frame — on a 2-core machine every GUI wake-up
+pre-empts an inference thread. A result arriving after a quiet interval is delivered at
+once, so a slow model's results are never delayed.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from edgeui.errors import EdgeUIError
 
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL_S = 0.25  # ~4 Hz: the panel is read by people, not machines
+DEFAULT_DELIVERY_HZ = 60.0  # without a screen to ask (offscreen)
 ERROR_REPEAT_S = 3.0  # the same message at most this often (a dead runtime fails per frame)
 
 PipelineFactory = Callable[..., Any]
@@ -118,6 +127,12 @@ class InferenceWorker(QObject):
         self.results_coalesced = 0
 
         self._poke.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        # Shut after each delivery for one refresh interval; see the module docstring.
+        self._gate = QTimer(self)
+        self._gate.setSingleShot(True)
+        self._gate.setTimerType(Qt.TimerType.PreciseTimer)
+        self._gate.timeout.connect(self._reopen)
+        self.set_max_delivery_rate(None)
         self._thread = QThread()
         self._thread.setObjectName("edgeui-inference")
         self._runner = _Runner(self)
@@ -249,6 +264,16 @@ class InferenceWorker(QObject):
             # Model.set_thresholds swaps one frozen dataclass: an atomic attribute store.
             self._safe(lambda: model.set_thresholds(**changes))
 
+    def set_max_delivery_rate(self, hz: float | None) -> None:
+        """Deliver results at most ``hz`` times a second (None: the primary screen's rate)."""
+        if hz is None:
+            from PySide6.QtGui import QGuiApplication
+
+            screen = QGuiApplication.primaryScreen()
+            rate = float(screen.refreshRate()) if screen is not None else 0.0
+            hz = rate if rate >= 20.0 else DEFAULT_DELIVERY_HZ
+        self._delivery_ms = max(1, math.ceil(1000.0 / max(1.0, float(hz))))
+
     def current_model(self) -> Any:
         return self._model
 
@@ -296,16 +321,28 @@ class InferenceWorker(QObject):
 
     @Slot()
     def _deliver(self) -> None:
-        """GUI thread: take the newest result and stats, then let the next poke through."""
+        """GUI thread: take the newest result and stats; the gate stays shut a while."""
         with self._lock:
             result, self._latest = self._latest, None
             stats, self._latest_stats = self._latest_stats, None
-            self._poked = False
+        # _poked stays True: results meanwhile only overwrite the slot, with no wake-up.
+        self._gate.start(self._delivery_ms)
         if result is not None:
             self.results_delivered += 1
             self.result_ready.emit(result)
         if stats is not None:
             self.stats.emit(stats)
+
+    @Slot()
+    def _reopen(self) -> None:
+        """GUI thread, one refresh interval after a delivery: deliver what came meanwhile,
+        or open the gate so that the next result is delivered the moment it arrives."""
+        with self._lock:
+            waiting = self._latest is not None or self._latest_stats is not None
+            if not waiting:
+                self._poked = False
+        if waiting:
+            self._deliver()
 
     def _on_event(self, event: Any) -> None:
         self.state_changed.emit(event)

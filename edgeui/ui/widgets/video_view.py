@@ -48,12 +48,12 @@ class VideoView(QWidget):
         self._seg_cache = overlay.SegmentationCache()
         self.frames_painted = 0
         self.updates_deferred = 0
-        self._last_paint = 0.0
+        self._last_update = 0.0  # when update() was last called for a new frame
         self._min_interval = 1.0 / DEFAULT_REFRESH_HZ
         self._repaint_timer = QTimer(self)
         self._repaint_timer.setSingleShot(True)
         self._repaint_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._repaint_timer.timeout.connect(self.update)
+        self._repaint_timer.timeout.connect(self._update_now)
 
     # --- data in --------------------------------------------------------------------------
     def show_frame(self, image: np.ndarray, result: Result | None = None) -> None:
@@ -74,12 +74,18 @@ class VideoView(QWidget):
         if self._repaint_timer.isActive():
             self.updates_deferred += 1
             return
-        wait = self._min_interval - (time.perf_counter() - self._last_paint)
+        # Spaced from the previous request, not the previous paint: results the worker
+        # delivers once per refresh are then painted at once, never a timer tick later.
+        wait = self._min_interval - (time.perf_counter() - self._last_update)
         if wait <= 0.0:
-            self.update()
+            self._update_now()
         else:
             self.updates_deferred += 1
-            self._repaint_timer.start(max(1, int(wait * 1000.0 + 0.5)))
+            self._repaint_timer.start(max(1, math.ceil(wait * 1000.0)))
+
+    def _update_now(self) -> None:
+        self._last_update = time.perf_counter()
+        self.update()
 
     def set_max_paint_rate(self, hz: float | None) -> None:
         """Cap repaints at ``hz`` (None: the screen's refresh rate, or 60 Hz offscreen)."""
@@ -176,7 +182,6 @@ class VideoView(QWidget):
                 painter.fillRect(x, y, bw, bh, BACKGROUND)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        self._last_paint = time.perf_counter()
         painter = QPainter(self)
         try:
             self.paint_into(painter, self.width(), self.height())
