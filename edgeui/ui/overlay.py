@@ -93,6 +93,13 @@ def overlay_font(base_px: int = 14) -> QFont:
     return font
 
 
+@lru_cache(maxsize=64)
+def _font_and_metrics(px: int) -> tuple[QFont, QFontMetricsF]:
+    """The overlay font at ``px`` and its metrics, made once per size (painted ~60x/s)."""
+    font = overlay_font(px)
+    return font, QFontMetricsF(font)
+
+
 # --- detections ---------------------------------------------------------------------------
 def label_px(vt: ViewTransform) -> int:
     """Label font size for the picture's size on screen: legible on a laptop and at a booth."""
@@ -142,9 +149,8 @@ def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> N
     ids = np.asarray(dets.class_ids).astype(np.int64).tolist()
     scores = np.asarray(dets.scores, np.float64).tolist()
     labels = dets.labels or tuple(f"class {i}" for i in ids)
-    font = overlay_font(label_px(vt))
+    font, fm = _font_and_metrics(label_px(vt))
     painter.setFont(font)
-    fm = QFontMetricsF(font)
     pad = max(2.0, font.pixelSize() / 5)
     text_h = fm.height()
     texts = [f"{labels[i]} {scores[i] * 100:.0f}%" for i in range(n)]
