@@ -117,3 +117,17 @@ def test_repaints_are_capped_and_show_the_newest_frame(qtbot):
     assert view._array is frames[-1]
     grabbed = qimage_to_bgr(view.grab().toImage())
     assert tuple(grabbed[60, 80]) == (49, 49, 49)
+
+
+def test_latency_chart_keeps_spikes_when_thinning_points(qtbot):
+    from edgeui.ui.widgets.latency_chart import LatencyChart
+
+    chart = LatencyChart()
+    qtbot.addWidget(chart)
+    now = 100.0
+    samples = [(now - 10 + i * 0.01, (5.0, 4.0)) for i in range(1000)]
+    samples[500] = (samples[500][0], (80.0, 70.0))  # one slow frame among a thousand
+    ages, values = chart._columns(samples, now, width=200.0)
+    assert len(ages) <= 100  # one point per 2-pixel column
+    assert values[:, 0].max() == 80.0 and values[:, 1].max() == 70.0
+    assert np.all(np.diff(ages) <= 0)  # oldest first, ages shrinking towards now

@@ -10,6 +10,7 @@ import math
 import time
 from collections import deque
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -80,6 +81,19 @@ class LatencyChart(QWidget):
     def latest(self) -> tuple[float, ...] | None:
         return self._samples[-1][1] if self._samples else None
 
+    def _columns(
+        self, samples: list[tuple[float, tuple[float, ...]]], now: float, width: float
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(age as a fraction of the window, per-column max values) for 2-pixel columns."""
+        if len(samples) < 2 or len({len(v) for _, v in samples}) != 1:
+            return None
+        ts = np.fromiter((t for t, _ in samples), np.float64, len(samples))
+        vals = np.array([v for _, v in samples], np.float64)
+        n_cols = max(2, int(width) // 2)
+        col = np.minimum(((now - ts) / self.window_s * n_cols).astype(np.int64), n_cols - 1)
+        starts = np.flatnonzero(np.r_[True, np.diff(col) != 0])
+        return col[starts] / n_cols, np.maximum.reduceat(vals, starts, axis=0)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -108,23 +122,18 @@ class LatencyChart(QWidget):
             p.setPen(MUTED)
             p.drawText(QPointF(plot.right() + 4, y + fm.ascent() / 2 - 1), f"{top * frac:.0f} ms")
             p.restore()
-        # Lines, at most one point per horizontal pixel.
-        stride = max(1, len(samples) // max(1, int(plot.width())))
-        pts = samples[::stride]
+        # Lines: the worst latency in each 2-pixel column, so spikes stay visible and the
+        # polyline has a few hundred points at most whatever the frame rate.
+        columns = self._columns(samples, now, plot.width())
         legend_x = rect.left() + 8
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # wide AA lines cost ms
         for i, name in enumerate(self.series):
             colour = SERIES[i % len(SERIES)]
-            if len(pts) >= 2:
-                poly = QPolygonF(
-                    [
-                        QPointF(
-                            plot.right() - (now - t) / self.window_s * plot.width(),
-                            plot.bottom() - min(v[i], top) / top * plot.height(),
-                        )
-                        for t, v in pts
-                        if i < len(v)
-                    ]
-                )
+            if columns is not None and i < columns[1].shape[1] and len(columns[0]) >= 2:
+                xs = plot.right() - columns[0] * plot.width()
+                ys = plot.bottom() - np.minimum(columns[1][:, i], top) / top * plot.height()
+                poly = QPolygonF([QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist(),
+                                                                 strict=True)])
                 p.setPen(QPen(colour, 2))
                 p.drawPolyline(poly)
             last = samples[-1][1][i] if samples and i < len(samples[-1][1]) else None
