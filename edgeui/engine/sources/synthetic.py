@@ -86,10 +86,16 @@ class SyntheticSource:
         t = time.monotonic() - self._t0
         x = int(t * 120) % self.width
         image = self._strip[:, x : x + self.width].copy()
-        text = f"{time.strftime('%H:%M:%S')}.{int(t * 1000) % 1000:03d}"
+        wall = time.time()
+        text = f"{time.strftime('%H:%M:%S', time.localtime(wall))}.{int(wall * 1000) % 1000:03d}"
         scale = max(0.4, self.height / 480)
-        cv2.putText(image, text, (8, int(28 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (255, 255, 255), max(1, int(2 * scale)), cv2.LINE_AA)
+        thickness = max(1, int(2 * scale))
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        baseline_y = int(28 * scale)
+        # A dark plate behind the clock: readable over the white and yellow bars too.
+        image[max(0, baseline_y - th - 6) : baseline_y + base + 4, : tw + 16] = (24, 24, 24)
+        cv2.putText(image, text, (8, baseline_y), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                    (255, 255, 255), thickness, cv2.LINE_AA)
         return self._make(image)
 
     def close(self) -> None:

@@ -152,6 +152,9 @@ class ResultsPanel(QWidget):
             value.setProperty("role", "value")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(key in ("runtime", "source_state"))
+            # Width from the grid, not the text: changing numbers must not re-lay out the
+            # window several times a second.
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             name.setObjectName(f"stat-name-{key}")
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, i, 1)
@@ -390,8 +393,8 @@ class ResultsPanel(QWidget):
         # A long provider name must not be cut mid-word: elided, whole text in the tooltip.
         text = runtime or "–"
         label = v["runtime"]
-        # The room the value column has (not the label's own width, which follows its text).
-        room = self.stats_box.contentsRect().width() - self._names["runtime"].width() - 40
+        # The value column's width (values take the grid's width, not their text's).
+        room = label.width() - 4
         width = room if room >= 60 else 160
         fm = label.fontMetrics()
         label.setText("\n".join(fm.elidedText(part, Qt.TextElideMode.ElideRight, width)

@@ -150,3 +150,8 @@ class StatusHeader(QFrame):
         self.fps.setStyleSheet(f"font-size: {FPS_PT[i]}pt; font-weight: bold; color: {accent};")
         for label in (self.detail, self.fps_unit, self.latency):
             label.setStyleSheet(f"font-size: {DETAIL_PT[i]}pt; color: {muted};")
+        # Room for the widest value, so a changing number never re-lays out the window
+        # (several times a second, a whole-window relayout steals CPU from inference).
+        for label, widest in ((self.fps, "0000"), (self.latency, "inference 000.0 ms")):
+            label.ensurePolished()
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 4)
