@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edgeui.engine.imageio import as_bgr, decode_image
 from edgeui.engine.modelcard.card import PreprocessSpec
 from edgeui.engine.types import ImageTransform
 from edgeui.errors import ImageReadError
@@ -20,24 +21,6 @@ _INTERPOLATION = {
     "area": cv2.INTER_AREA,
     "cubic": cv2.INTER_CUBIC,
 }
-
-
-def as_bgr(image: np.ndarray) -> np.ndarray:
-    """Any decoded image (gray, BGR, BGRA; uint8 or uint16) as contiguous BGR uint8."""
-    if image.dtype != np.uint8:
-        if image.dtype == np.uint16:
-            image = (image >> 8).astype(np.uint8)
-        else:
-            image = np.clip(image, 0, 255).astype(np.uint8)
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.ndim == 3 and image.shape[2] == 1:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.ndim == 3 and image.shape[2] == 3:
-        return image
-    raise ImageReadError(f"unsupported image shape {image.shape}; expected H x W x 3 colour.")
 
 
 def _fill_border(canvas: np.ndarray, x: int, y: int, w: int, h: int, value: int) -> None:
@@ -159,10 +142,9 @@ def read_image(path: str) -> np.ndarray:
         raise ImageReadError(f"{p}: image not found; check the path.")
     if p.is_dir():
         raise ImageReadError(f"{p}: is a folder; give the path of an image file.")
-    data = np.fromfile(str(p), dtype=np.uint8)  # fromfile + imdecode: works with non-ASCII paths
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    image = decode_image(p)
     if image is None:
         raise ImageReadError(
             f"{p}: not an image OpenCV can decode; use a JPEG, PNG, BMP, TIFF or WebP file."
         )
-    return as_bgr(image)
+    return image

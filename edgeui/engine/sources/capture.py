@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 import cv2
-import numpy as np
 
+from edgeui.engine.imageio import as_bgr
 from edgeui.engine.sources.base import FrameMaker, SourceUnavailable
 from edgeui.engine.types import Frame
 
@@ -43,19 +43,6 @@ def quiet_native_logs(quiet: bool = True) -> None:
 def redact(uri: str) -> str:
     """The URI with any user:password replaced, safe for logs, events and JSON lines."""
     return _CREDENTIALS.sub(r"\1***@", uri)
-
-
-def to_bgr(image: np.ndarray) -> np.ndarray:
-    """Any decoded frame (gray, BGRA, 16-bit) as BGR uint8 (H, W, 3)."""
-    if image.dtype != np.uint8:
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1.0, float(image.max())))
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.shape[2] == 1:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    return image
 
 
 class CaptureReader:
@@ -95,7 +82,7 @@ class CaptureReader:
                 return True, None
             self._last_pos = pos
         self.frames_since_open += 1
-        return True, self.make(to_bgr(image))
+        return True, self.make(as_bgr(image))
 
     def release(self) -> None:
         cap, self.cap = self.cap, None

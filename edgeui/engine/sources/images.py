@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgeui.engine.imageio import decode_image
 from edgeui.engine.sources.base import IMAGE_SUFFIXES, FrameMaker, Pacer, SourceEnded
-from edgeui.engine.sources.capture import to_bgr
 from edgeui.engine.types import Frame
 from edgeui.errors import SourceError
 
@@ -41,18 +41,6 @@ def list_images(uri: str) -> list[Path]:
     if not files:
         raise SourceError(f"{uri}: the {what} no images (.jpg, .png, .bmp, ...).")
     return files
-
-
-def read_image(path: Path) -> np.ndarray | None:
-    """Decode an image as BGR uint8, or None; works with non-ASCII paths on Windows."""
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
-        return None
-    if data.size == 0:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    return None if image is None else to_bgr(image)
 
 
 MOTION_ZOOM = 0.14  # Ken Burns: zoom in by up to 14 % over one hold...
@@ -127,7 +115,7 @@ class ImageSource:
     def _load(self, path: Path) -> np.ndarray | None:
         image = self._cache.get(path)
         if image is None:
-            image = read_image(path)
+            image = decode_image(path)
             # A single image is decoded once; a folder is decoded as it plays (bounded memory).
             if image is not None and len(self.files) == 1:
                 self._cache[path] = image
