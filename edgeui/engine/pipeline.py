@@ -186,7 +186,7 @@ class Pipeline:
         self._last_error = ""
         self._windows = {k: RollingWindow(window) for k in STAGES}
         self._capture_rate = RateMeter()
-        self._ema = {"inference": 0.0}  # ms, paces on-demand sources
+        self._inference_ema_ms = 0.0  # paces on-demand sources
         self._inference_rate = RateMeter()
         if model is not None:
             self.set_model(model)
@@ -404,7 +404,7 @@ class Pipeline:
         this one is decoded on the other. Starting earlier overlaps the runtime, which uses
         every core, and slows it by more than it saves (measured on 2 cores).
         """
-        return self._ema["inference"] / 1e3
+        return self._inference_ema_ms / 1e3
 
     def _prepare_ahead(self, frame: Frame) -> _Prepared | None:
         """Preprocess in the capture thread for the current model (None: leave it to run())."""
@@ -448,7 +448,7 @@ class Pipeline:
         pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
         if ahead:
             pre = prepared.preprocess_ms
-        self._ema["inference"] += 0.1 * (inf - self._ema["inference"])
+        self._inference_ema_ms += 0.1 * (inf - self._inference_ema_ms)
         if is_dataclass(result):
             result = replace(result, timings=Timings(pre, inf, post))
         e2e = (time.monotonic() - frame.monotonic) * 1e3
