@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_probe"]:  # internal: load a model in a child process (engine/probe.py)
+        from edgeui.engine.probe import child_main
+
+        return child_main(argv[1:])
     first = next((a for a in argv if not a.startswith("-")), None)
     if first not in COMMANDS and not {"-h", "--help", "--version"} & set(argv):
         # No subcommand: the desktop app, with its own options (--model, --source, ...).

@@ -14,6 +14,7 @@ import numpy as np
 from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
 from edgeui.engine.model import Model
 from edgeui.engine.preprocess import read_image
+from edgeui.engine.probe import load_model
 from edgeui.errors import EdgeUIError, ImageReadError
 
 
@@ -37,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
             f"--mask-out {args.mask_out}: the mask is written as a PNG; give a file name "
             "ending in .png."
         )
-    model = Model.load(args.model, model_options_from_args(args))
+    model = load_model(args.model, model_options_from_args(args))
     # Runtime warnings (a missing execution provider) were logged once as they happened.
     image = read_image(args.image)
     result = model.predict(image)

@@ -10,6 +10,7 @@ from typing import Any
 
 from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
 from edgeui.engine.inspect import inspect_model, inspect_unloadable
+from edgeui.engine.probe import ensure_loadable, probing_enabled
 from edgeui.errors import ModelLoadError, UnsupportedModelError
 
 
@@ -20,8 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    options = model_options_from_args(args)
     try:
-        info = inspect_model(args.model, model_options_from_args(args))
+        if probing_enabled():  # a model that crashes its runtime is reported, not fatal
+            ensure_loadable(args.model, options)
+        info = inspect_model(args.model, options)
     except (ModelLoadError, UnsupportedModelError) as exc:
         # The runtime refused the model: show what the file itself says, then fail as
         # `infer` does (exit 2, the same one sentence on stderr). Nothing readable (garbage,

@@ -76,14 +76,14 @@ def summary_line(stats: Any, elapsed: float) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from edgeui.engine.model import Model
     from edgeui.engine.pipeline import Pipeline
+    from edgeui.engine.probe import load_model
     from edgeui.engine.record import CsvSink, JsonlSink
     from edgeui.engine.sources import open_source
 
     # A missing file fails here, before the model is even loaded.
     source = open_source(args.source, **source_options(args))
-    model = Model.load(args.model, model_options_from_args(args))
+    model = load_model(args.model, model_options_from_args(args))
     # Runtime warnings (a missing execution provider) were logged once as they happened.
     sink = JsonlSink(args.jsonl, model=str(model.path), runtime=model.runtime.describe())
     csv_sink = CsvSink(args.csv) if args.csv else None

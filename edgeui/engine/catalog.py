@@ -1,7 +1,8 @@
 """Find model files in folders and read the cheap facts the model picker lists.
 
-``list_model_files`` only walks folders (instant); ``inspect_model_file`` loads the model once
-to learn its task, input size and runtime, turning any EdgeUIError into a status sentence.
+``list_model_files`` only walks folders (instant); ``inspect_model_file`` loads the model once,
+in a child process (``edgeui.engine.probe``: a file that crashes its runtime must not crash
+the app), to learn its task, input size and runtime, or the sentence saying why it fails.
 Results are cached by (path, mtime, size), so a rescan after adding one model loads only that
 one. Loading can take seconds for big models: callers run it off the GUI thread.
 """
@@ -122,10 +123,11 @@ _cache_lock = threading.Lock()
 
 
 def inspect_model_file(path: str | Path, loader: Loader | None = None) -> ModelEntry:
-    """Load the model once and report task, input size, runtime and whether it loads.
+    """Load the model once (in a child process) and report task, input size, runtime and
+    whether it loads.
 
-    Never raises for a bad model: the EdgeUIError sentence becomes ``message``. Cached by
-    (path, mtime, size); pass ``loader`` to use something other than ``Model.load``.
+    Never raises for a bad model: the error sentence becomes ``message``. Cached by
+    (path, mtime, size); pass ``loader`` to load in-process with something else instead.
     """
     p = Path(path)
     entry = quick_entry(p)
@@ -139,30 +141,53 @@ def inspect_model_file(path: str | Path, loader: Loader | None = None) -> ModelE
             hit = _cache.get(key)
         if hit is not None:
             return hit
-    try:
-        model = (loader or _default_loader)(p)
-    except EdgeUIError as exc:
-        result = _replace(entry, status_ok=False, message=str(exc))
-    except Exception as exc:  # a runtime bug must show as a status, never kill the scan
-        log.exception("unexpected error while checking %s", p)
-        result = _replace(entry, status_ok=False, message=f"{p.name}: cannot be loaded ({exc}).")
-    else:
-        describe = getattr(getattr(model, "runtime", None), "describe", None)
-        result = _replace(
-            entry,
-            task=str(getattr(model, "task", "") or ""),
-            input_size=_input_size(model),
-            runtime=describe() if callable(describe) else "",
-            status_ok=True,
-            message="loads",
-        )
-        close = getattr(getattr(model, "runtime", None), "close", None)
-        if callable(close):
-            close()
-        del model
+    result = _probed_entry(entry, p) if loader is None else _loaded_entry(entry, p, loader)
     if loader is None:
         with _cache_lock:
             _cache[key] = result
+    return result
+
+
+def _probed_entry(entry: ModelEntry, path: Path) -> ModelEntry:
+    """Check the model in a child process: a file that crashes its runtime can't crash us."""
+    from edgeui.engine.probe import probe_model
+
+    if not probe_enabled():
+        return _loaded_entry(entry, path, _default_loader)
+    probed = probe_model(path)
+    if not probed.ok:
+        return _replace(entry, status_ok=False, message=probed.message)
+    return _replace(entry, task=probed.task, input_size=probed.input_size,
+                    runtime=probed.runtime, status_ok=True, message="loads")
+
+
+def probe_enabled() -> bool:
+    from edgeui.engine.probe import probing_enabled
+
+    return probing_enabled()
+
+
+def _loaded_entry(entry: ModelEntry, path: Path, loader: Loader) -> ModelEntry:
+    try:
+        model = loader(path)
+    except EdgeUIError as exc:
+        return _replace(entry, status_ok=False, message=str(exc))
+    except Exception as exc:  # a runtime bug must show as a status, never kill the scan
+        log.exception("unexpected error while checking %s", path)
+        return _replace(entry, status_ok=False,
+                        message=f"{path.name}: cannot be loaded ({exc}).")
+    describe = getattr(getattr(model, "runtime", None), "describe", None)
+    result = _replace(
+        entry,
+        task=str(getattr(model, "task", "") or ""),
+        input_size=_input_size(model),
+        runtime=describe() if callable(describe) else "",
+        status_ok=True,
+        message="loads",
+    )
+    close = getattr(getattr(model, "runtime", None), "close", None)
+    if callable(close):
+        close()
     return result
 
 

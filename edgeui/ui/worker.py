@@ -57,9 +57,10 @@ def _default_pipeline_factory(**kwargs: Any) -> Any:
 
 
 def _default_model_loader(path: str, options: Any = None) -> Any:
-    from edgeui.engine.model import Model
+    # Probed in a child process first: a model that aborts its runtime must not end the app.
+    from edgeui.engine.probe import load_model
 
-    return Model.load(path, options)
+    return load_model(path, options)
 
 
 class _Runner(QObject):

@@ -130,3 +130,21 @@ def test_inspect_text_shows_runtime_once_untruncated_and_keypoints_for_pose(tmp_
     assert text.count("runtime_version") == 1  # the format line only
     assert "no labels found" not in text and "0 labels" not in text
     assert "keypoints        17 (COCO names)" in text
+
+
+@pytest.mark.parametrize("command", ["infer", "inspect", "run", "bench"])
+def test_a_model_that_crashes_its_runtime_is_one_error_not_a_dead_process(
+        tmp_path: Path, capsys, command: str):
+    from tests.helpers.modelgen import make_crashing_tflite
+
+    model = make_crashing_tflite(tmp_path / "crash.tflite")
+    image = tmp_path / "i.png"
+    cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
+    extra = {"infer": [str(image)], "inspect": [],
+             "run": ["--source", "synthetic", "--frames", "1"], "bench": ["--frames", "2"]}[command]
+    code = main([command, str(model), *extra])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and "LiteRT crashed while loading this model" in err, err
+    if command == "inspect":  # what the file says is still shown, as for any refused model
+        assert "input  [1x8x8x3]  uint8" in out

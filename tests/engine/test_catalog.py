@@ -98,17 +98,17 @@ def test_real_models_checked_and_cached(tmp_path: Path, monkeypatch: pytest.Monk
     assert not entries["garbage"].status_ok and "garbage.onnx" in entries["garbage"].message
     assert not entries["empty"].status_ok and "empty" in entries["empty"].message
 
-    # Unchanged files are not loaded again; a changed file is.
-    from edgeui.engine import model as model_module
+    # Unchanged files are not loaded again; a changed file is (each load is a child process).
+    from edgeui.engine import probe
 
     loads: list[str] = []
-    real_load = model_module.Model.load.__func__
+    real_child = probe._run_child
 
-    def counting_load(cls, path, options=None):
+    def counting_child(path, options, timeout):
         loads.append(Path(path).name)
-        return real_load(cls, path, options)
+        return real_child(path, options, timeout)
 
-    monkeypatch.setattr(model_module.Model, "load", classmethod(counting_load))
+    monkeypatch.setattr(probe, "_run_child", counting_child)
     scan_models([tmp_path])
     assert loads == []
     make_onnx_model(tmp_path / "classifier.onnx", input_shape=(1, 3, 48, 48))

@@ -593,3 +593,17 @@ def test_real_model_invoking_error_is_clear():
     msg = str(e.value)
     assert msg.startswith(f"{p}: needs the custom operator 'fake-op-double'")
     assert one_line(msg)
+
+
+def test_litert_messages_glued_together_are_separated():
+    from edgeui.engine.runtimes.litert import clean_message
+
+    raw = ("unsupported scale value (0.000000) in channel 0 for UINT8 tensor 0 in XNNPACK "
+           "delegateunsupported datatype (UINT8) of tensor 0 in XNNPACK delegatefailed to "
+           "create XNNPACK Value for tensor 0Node number 1 (TfLiteXNNPackDelegate) failed to "
+           "prepare. See instructions: https://www.tensorflow.org/lite/guide/ops_custom")
+    assert clean_message(raw) == (
+        "unsupported scale value (0.000000) in channel 0 for UINT8 tensor 0 in XNNPACK "
+        "delegate; unsupported datatype (UINT8) of tensor 0 in XNNPACK delegate; failed to "
+        "create XNNPACK Value for tensor 0; Node number 1 (TfLiteXNNPackDelegate) failed to "
+        "prepare")

@@ -433,3 +433,18 @@ def make_custom_op_onnx(path: str | Path, op: str = "FooOp", domain: str = "com.
     p = Path(path)
     p.write_bytes(model.SerializeToString())
     return p
+
+
+def make_crashing_tflite(path: str | Path) -> Path:
+    """A TFLite model that makes LiteRT abort the process (not raise) when it is prepared.
+
+    A uint8 ADD whose output scale is 1e-30: the kernel's multiplier check fails and calls
+    abort(). The file is well-formed; only running it kills the process.
+    """
+    g = _GraphBuilder()
+    x = g.tensor("input", (1, 8, 8, 3), "uint8", quant=(1.0, 0))
+    c = g.tensor("one", (1, 8, 8, 3), "uint8", data=np.ones((1, 8, 8, 3), np.uint8),
+                 quant=(1.0, 0))
+    y = g.tensor("output", (1, 8, 8, 3), "uint8", quant=(1e-30, 0))
+    g.binary(g.s.BuiltinOperator.ADD, x, c, y)
+    return g.finish(Path(path), [x], [y], None)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QThread
 
 from edgeui.ui.main_window import MainWindow
 from edgeui.ui.worker import InferenceWorker
-from tests.helpers.modelgen import make_onnx_model, write_garbage
+from tests.helpers.modelgen import make_crashing_tflite, make_onnx_model, write_garbage
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,6 +31,7 @@ def models(tmp_path):
         "a": str(_classifier(tmp_path / "a.onnx", 3)),
         "b": str(_classifier(tmp_path / "b.onnx", 7)),
         "bad": str(write_garbage(tmp_path / "bad.onnx")),
+        "crash": str(make_crashing_tflite(tmp_path / "crash.tflite")),
     }
 
 
@@ -86,7 +87,9 @@ def test_switching_model_under_load(qtbot, window, models):
     assert 3 not in seen[seen.index(7):]  # never back to the old model once switched
 
 
-def test_bad_model_shows_error_and_previous_model_keeps_running(qtbot, window, models):
+@pytest.mark.parametrize(("bad", "says"), [("bad", "bad.onnx"),
+                                           ("crash", "LiteRT crashed while loading")])
+def test_bad_model_shows_error_and_previous_model_keeps_running(qtbot, window, models, bad, says):
     with qtbot.waitSignal(window.worker.model_changed, timeout=10000):
         window.load_model(models["a"])
         window.worker.start()
@@ -94,9 +97,9 @@ def test_bad_model_shows_error_and_previous_model_keeps_running(qtbot, window, m
     orig = window.notifier.notify
     window.notifier.notify = lambda m, level="error": (shown.append((m, level)), orig(m, level))
     with qtbot.waitSignal(window.worker.model_failed, timeout=10000):
-        window.load_model(models["bad"])
+        window.load_model(models[bad])
     qtbot.waitUntil(lambda: not window.busy_action.isVisible(), timeout=5000)
-    assert any("bad.onnx" in m and level == "error" for m, level in shown), shown
+    assert any(says in m and level == "error" for m, level in shown), shown
     assert all("Traceback" not in m for m, _ in shown)
     with qtbot.waitSignal(window.worker.result_ready, timeout=10000) as got:
         pass

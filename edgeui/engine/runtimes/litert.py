@@ -145,6 +145,9 @@ def describe_load_error(path: Path, exc: BaseException, backend: Backend) -> str
 def clean_message(raw: str) -> str:
     """A TFLite error as one line without the documentation link."""
     raw = re.sub(r"See instructions: \S+", "", raw)
+    # The interpreter glues its messages together ("...delegateunsupported datatype...").
+    raw = re.sub(r"(?<=[a-z0-9)])(?=(?:unsupported|failed|Failed|Node number|Encountered)\b)",
+                 "; ", raw)
     return " ".join(raw.split()).rstrip(". ")
 
 
