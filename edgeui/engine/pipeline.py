@@ -3,8 +3,10 @@
 Nothing queues: the capture thread overwrites a single slot, inference always takes the
 newest frame, and frames overwritten before inference took them are counted as dropped
 (as skipped instead while inference waits out ``fps_limit``: those are passed over by design).
-Sources that are not live (unpaced files, the unpaced test pattern) are read on demand —
-when inference asks — so they drop nothing and add no waiting time to the latency.
+Sources that are not live (unpaced files, the unpaced test pattern) are read on demand by the
+inference thread itself, right before each inference: they drop nothing, and no thread
+hand-off sits between a frame and its result (on 2 cores the runtime already uses both; a
+capture thread working ahead only competes with it).
 
 Recovery lives here, once, for every kind of source: a transient failure (``SourceUnavailable``,
 a stall — no new frame for ``stall_timeout`` seconds — or any read exception) closes the
@@ -12,7 +14,9 @@ source, reports ``disconnected``, and reopens it with backoff (1 s doubling to 3
 unless ``retry=False``). A permanent failure (``SourceError``: missing file) is reported once.
 
 Threads: ``run()`` runs the inference loop in the calling thread (the GUI worker's QThread,
-or the CLI's main thread) and owns a capture thread. ``on_event`` is called from the capture
+or the CLI's main thread) and owns a capture thread, which opens, reads (live sources) and
+recovers the source; it lends an on-demand source to the inference thread and takes it back
+when a read fails. ``on_event`` is called from the capture
 thread; ``on_result``, ``on_error`` and ``on_model`` from the inference thread.
 """
 
@@ -43,15 +47,6 @@ log = logging.getLogger(__name__)
 STAGES: tuple[str, ...] = ("capture", "preprocess", "inference", "postprocess", "end_to_end")
 _NOTHING: Any = object()
 
-
-@dataclass(frozen=True, eq=False)
-class _Prepared:
-    """A frame's model input made ahead in the capture thread, valid for ``model`` only."""
-
-    model: Any
-    feeds: Any
-    transform: Any
-    preprocess_ms: float
 
 __all__ = ["STAGES", "FrameResult", "Percentiles", "Pipeline", "PipelineStats", "StageTimings"]
 
@@ -154,10 +149,14 @@ class Pipeline:
         self.source_options = dict(source_options or {})
 
         self._cond = threading.Condition()  # guards everything below marked (cond)
-        # (cond) newest frame, capture ms, and its input when prepared ahead (on-demand sources)
-        self._slot: tuple[Frame, float, _Prepared | None] | None = None
-        self._demand = False  # (cond) inference is waiting for a frame
-        self._demand_at = 0.0  # (cond) monotonic time an on-demand source should read at
+        self._slot: tuple[Frame, float] | None = None  # (cond) newest frame, capture ms
+        # (cond) an on-demand source the inference thread reads itself: (source, gen, label)
+        self._lent: tuple[FrameSource, int, str] | None = None
+        # (cond) why reading it stopped: (gen, outcome, detail)
+        self._lent_outcome: tuple[int, str, Any] | None = None
+        self._lent_got_frame = False  # (cond) it gave a frame since it was lent
+        self._lent_last_frame = 0.0  # inference thread: when it last gave one
+        self._read_lock = threading.Lock()  # held by the inference thread while it reads
         self._paused = False  # (cond)
         self._source_request: FrameSource | str | None = source  # (cond)
         self._source_gen = 0  # (cond) bumped by set_source
@@ -186,7 +185,6 @@ class Pipeline:
         self._last_error = ""
         self._windows = {k: RollingWindow(window) for k in STAGES}
         self._capture_rate = RateMeter()
-        self._inference_ema_ms = 0.0  # paces on-demand sources
         self._inference_rate = RateMeter()
         if model is not None:
             self.set_model(model)
@@ -352,25 +350,20 @@ class Pipeline:
     def _take(self, timeout: float) -> tuple[tuple[Frame, float] | None, bool]:
         """(newest frame or None, whether the loop should end)."""
         with self._cond:
-            self._demand = not self._paused
-            self._cond.notify_all()
             self._cond.wait_for(
-                lambda: (self._slot is not None and not self._paused) or self._stop.is_set()
-                or self._ended or self._fatal is not None
+                lambda: ((self._slot is not None or self._lent is not None) and not self._paused)
+                or self._stop.is_set() or self._ended or self._fatal is not None
                 or self._pending_model is not _NOTHING,
                 timeout,
             )
             if self._slot is not None and not self._paused:
                 item, self._slot = self._slot, None
-                # An on-demand source reads (and preprocesses) the next frame as this one's
-                # inference ends, overlapping its decoding: no frame waits in the slot for a
-                # whole inference, so latency stays near one frame time.
-                self._demand = True
-                self._demand_at = time.monotonic() + self._prefetch_lead()
-                self._cond.notify_all()
                 return item, False
+            lent = None if self._paused or self._stop.is_set() else self._lent
             fatal, self._fatal = self._fatal, None
             ended = self._ended and self._slot is None
+        if lent is not None and fatal is None:
+            return self._read_lent(*lent), False
         if fatal is not None:
             self._report(fatal)
             # With a handler (the app), wait for another source; without (the CLI), raised.
@@ -397,42 +390,59 @@ class Pipeline:
         if self.on_model is not None:
             self.on_model(model)
 
-    def _prefetch_lead(self) -> float:
-        """Seconds from taking a frame until an on-demand source should read the next.
+    def _read_lent(self, source: FrameSource, gen: int, label: str) -> tuple[Frame, float] | None:
+        """Read the lent on-demand source in the inference thread: (frame, capture ms), or
+        None after handing a failure back to the capture thread (or with nothing new yet)."""
+        with self._read_lock:
+            with self._cond:
+                if self._lent is None or self._lent[1] != gen:
+                    return None  # taken back meanwhile (switched, stopped)
+            t0 = time.perf_counter()
+            outcome: tuple[str, Any]
+            try:
+                frame = source.read()
+            except SourceEnded as exc:
+                outcome = ("ended", exc)
+            except SourceUnavailable as exc:
+                outcome = ("unavailable", str(exc))
+            except SourceError as exc:
+                outcome = ("fatal", exc)
+            except Exception as exc:  # OpenCV and friends: treat as a dropped connection
+                outcome = ("unavailable", f"{label}: read failed ({exc}).")
+            else:
+                now = time.monotonic()
+                if frame is not None:
+                    capture_ms = (time.perf_counter() - t0) * 1e3
+                    self._capture_rate.tick()
+                    self._lent_last_frame = now
+                    with self._cond:
+                        if self._source_gen != gen:
+                            return None  # a frame of the source just switched away from
+                        if not self._lent_got_frame:
+                            self._lent_got_frame = True
+                            self._cond.notify_all()
+                    return frame, capture_ms
+                if now - self._lent_last_frame < self.stall_timeout:
+                    with self._cond:  # nothing new yet: don't spin
+                        self._cond.wait(0.002)
+                    return None
+                outcome = ("unavailable", f"{label}: no new frame for {self.stall_timeout:g} s.")
+            with self._cond:
+                if self._lent is not None and self._lent[1] == gen:
+                    self._lent, self._lent_outcome = None, (gen, *outcome)
+                    self._cond.notify_all()
+        return None
 
-        As inference ends: the next frame is then read and preprocessed on one core while
-        this one is decoded on the other. Starting earlier overlaps the runtime, which uses
-        every core, and slows it by more than it saves (measured on 2 cores).
-        """
-        return self._inference_ema_ms / 1e3
-
-    def _prepare_ahead(self, frame: Frame) -> _Prepared | None:
-        """Preprocess in the capture thread for the current model (None: leave it to run())."""
-        model = self._model
-        if model is None or not hasattr(model, "prepare"):
-            return None
-        t0 = time.perf_counter()
-        try:
-            feeds, transform = model.prepare(frame.image)
-        except Exception:  # the inference thread prepares again and reports the error
-            return None
-        return _Prepared(model, feeds, transform, (time.perf_counter() - t0) * 1e3)
-
-    def _process(self, frame: Frame, capture_ms: float,
-                 prepared: _Prepared | None = None) -> FrameResult:
+    def _process(self, frame: Frame, capture_ms: float) -> FrameResult:
         model = self._model
         if model is None:
             e2e = (time.monotonic() - frame.monotonic) * 1e3
             return FrameResult(frame, None, StageTimings(capture_ms, end_to_end_ms=e2e), "")
         name = str(getattr(model, "name", ""))
-        ahead = prepared is not None and prepared.model is model
         t0 = time.perf_counter()
         t1 = t2 = t0
         try:
-            if ahead:
-                feeds, transform = prepared.feeds, prepared.transform
-            else:
-                feeds, transform = model.prepare(frame.image)
+            feeds, transform = model.prepare(frame.image)
             t1 = time.perf_counter()
             outputs = model.infer(feeds)
             t2 = time.perf_counter()
@@ -446,9 +456,6 @@ class Pipeline:
                                    e2e)
             return FrameResult(frame, None, timings, name, str(exc), self._runtime)
         pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
-        if ahead:
-            pre = prepared.preprocess_ms
-        self._inference_ema_ms += 0.1 * (inf - self._inference_ema_ms)
         if is_dataclass(result):
             result = replace(result, timings=Timings(pre, inf, post))
         e2e = (time.monotonic() - frame.monotonic) * 1e3
@@ -578,59 +585,90 @@ class Pipeline:
                     self._fail(exc, label, gen)
                     return
                 opened, got_frame, last_frame = True, False, time.monotonic()
-            if not live:
-                with self._cond:
-                    self._cond.wait_for(lambda: self._demand or self._should_leave(gen), 0.1)
-                    if not self._demand:
-                        continue
-                    delay = self._demand_at - time.monotonic()
-                    if delay > 0 and self._cond.wait_for(lambda: self._should_leave(gen), delay):
-                        continue
-            t0 = time.perf_counter()
-            try:
-                frame = source.read()
-            except SourceEnded as exc:
-                self._emit("ended", str(exc) or "ended", label)
+            kind, detail = (self._read_live(source, gen, label) if live
+                            else self._lend(source, gen, label, got_frame))
+            if kind == "frame":
+                last_frame = time.monotonic()
+                if not got_frame:
+                    got_frame = True
+                    backoff = self.backoff_initial
+                    self._emit("live", "live", label)
+                continue
+            if kind == "leave":
+                continue
+            if kind == "nothing":
+                if time.monotonic() - last_frame < self.stall_timeout:
+                    continue
+                detail = f"{label}: no new frame for {self.stall_timeout:g} s."
+            elif kind == "ended":
+                self._emit("ended", str(detail) or "ended", label)
                 with self._cond:
                     if self._source_gen == gen:
                         self._ended = True
                         self._cond.notify_all()
                 return
-            except SourceUnavailable as exc:
-                reason = str(exc)
-            except SourceError as exc:
-                self._fail(exc, label, gen)
+            elif kind == "fatal":
+                self._fail(detail, label, gen)
                 return
-            except Exception as exc:  # OpenCV and friends: treat as a dropped connection
-                reason = f"{label}: read failed ({exc})."
-            else:
-                capture_ms = (time.perf_counter() - t0) * 1e3
-                now = time.monotonic()
-                if frame is not None:
-                    last_frame = now
-                    if not got_frame:
-                        got_frame = True
-                        backoff = self.backoff_initial
-                        self._emit("live", "live", label)
-                    prepared = None if live else self._prepare_ahead(frame)
-                    self._publish(frame, capture_ms, gen, prepared)
-                    continue
-                if now - last_frame < self.stall_timeout:
-                    continue
-                reason = f"{label}: no new frame for {self.stall_timeout:g} s."
             # Transient failure: close, tell, wait, reopen (forever unless retry is off).
             source.close()
             opened = False
-            self._emit("disconnected", reason, label)
+            self._emit("disconnected", str(detail), label)
             if not self.retry:
-                self._fail(SourceUnavailable(reason), label, gen)
+                self._fail(SourceUnavailable(str(detail)), label, gen)
                 return
             self._emit("reconnecting", f"reconnecting in {backoff:g} s…", label, backoff)
             self._wait(backoff, gen)
             backoff = min(backoff * 2, self.backoff_max)
 
-    def _publish(self, frame: Frame, capture_ms: float, gen: int,
-                 prepared: _Prepared | None = None) -> None:
+    def _read_live(self, source: FrameSource, gen: int, label: str) -> tuple[str, Any]:
+        """Read one frame of a live source into the slot: (outcome, detail)."""
+        t0 = time.perf_counter()
+        try:
+            frame = source.read()
+        except SourceEnded as exc:
+            return "ended", exc
+        except SourceUnavailable as exc:
+            return "unavailable", str(exc)
+        except SourceError as exc:
+            return "fatal", exc
+        except Exception as exc:  # OpenCV and friends: treat as a dropped connection
+            return "unavailable", f"{label}: read failed ({exc})."
+        if frame is None:
+            return "nothing", None
+        self._publish(frame, (time.perf_counter() - t0) * 1e3, gen)
+        return "frame", None
+
+    def _lend(self, source: FrameSource, gen: int, label: str,
+              reported_frame: bool) -> tuple[str, Any]:
+        """Let the inference thread read an on-demand source until a read fails, the source
+        gives its first frame (reported once), or the capture thread must leave."""
+        with self._cond:
+            if self._lent_outcome is not None and self._lent_outcome[0] != gen:
+                self._lent_outcome = None  # left over from a source switched away from
+            if self._lent_outcome is None and (self._lent is None or self._lent[1] != gen):
+                self._lent, self._lent_got_frame = (source, gen, label), False
+                self._lent_last_frame = time.monotonic()
+                self._cond.notify_all()
+            self._cond.wait_for(
+                lambda: self._lent_outcome is not None or self._should_leave(gen)
+                or (self._lent_got_frame and not reported_frame),
+                0.5,
+            )
+            if self._lent_got_frame and not reported_frame:
+                return "frame", None  # first: "live" comes before any failure that followed
+            if self._lent_outcome is not None:
+                _, kind, detail = self._lent_outcome
+                self._lent_outcome = None
+                return kind, detail
+            if not self._should_leave(gen):
+                return "leave", None  # only the timeout: keep lending
+            self._lent = None
+        with self._read_lock:  # a read in progress finishes before the source is closed
+            pass
+        return "leave", None
+
+    def _publish(self, frame: Frame, capture_ms: float, gen: int) -> None:
         self._capture_rate.tick()
         with self._cond:
             if self._source_gen != gen:
@@ -640,8 +678,7 @@ class Pipeline:
                     self._skipped += 1
                 else:
                     self._dropped += 1
-            self._slot = (frame, capture_ms, prepared)
-            self._demand = False
+            self._slot = (frame, capture_ms)
             self._cond.notify_all()
 
     # --- iterator convenience --------------------------------------------------------------
