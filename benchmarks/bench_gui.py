@@ -7,9 +7,10 @@
    map, from a 1280x720 frame (1:1) and from a 640x480 one (scaled). A new frame and result
    every iteration, as in the app. Goal ≤ 3 ms.
 3. the app's inference fps / the engine Pipeline's fps (what `edgeui bench` runs) for the
-   same model and source, both with default settings, measured in alternating rounds in
-   this process (the app paused while the engine runs alone) so that load from other
-   processes on a shared machine hits both alike. Goal ≥ 0.95.
+   same model and source, both with default settings (``--display-fps 30``: the app's
+   display capped), measured in alternating rounds in this process (the app paused while
+   the engine runs alone) so that load from other processes on a shared machine hits both
+   alike. Goal ≥ 0.95.
 
 Default model: YOLOX-nano from ../shared/models when present, else a generated classifier.
 Runs offscreen unless QT_QPA_PLATFORM says otherwise.
@@ -100,7 +101,7 @@ class EngineAlone:
 class App:
     """The app: the main window and its worker, running flat out (paused between rounds)."""
 
-    def __init__(self, model_path: str, source: str) -> None:
+    def __init__(self, model_path: str, source: str, display_fps: float | None = None) -> None:
         from PySide6.QtCore import QEventLoop, QTimer
         from PySide6.QtWidgets import QApplication
 
@@ -112,6 +113,8 @@ class App:
         self.window = MainWindow(self.worker)
         self.window.resize(1280, 800)
         self.window.show()
+        if display_fps:
+            self.window.set_display_fps(display_fps)
         loop = QEventLoop()
         self.worker.model_changed.connect(lambda _m: loop.quit())
         self.window.load_model(model_path)
@@ -192,10 +195,11 @@ class Round:
         return self.app / ((self.pipe_before + self.pipe_after) / 2)
 
 
-def bench_fps(model_path: str, source: str, seconds: float, rounds: int) -> tuple[list[Round], App]:
+def bench_fps(model_path: str, source: str, seconds: float, rounds: int,
+              display_fps: float | None = None) -> tuple[list[Round], App]:
     """Alternating spans, engine alone / app / engine alone / ..., one Round per app span."""
     engine = EngineAlone(model_path, source)
-    app = App(model_path, source)
+    app = App(model_path, source, display_fps)
     app.worker.pause()
     app.spin(0.3)
     out: list[Round] = []
@@ -280,6 +284,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=5.0, help="per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-paint", action="store_true")
+    ap.add_argument("--display-fps", type=float, default=None,
+                    help="the app's display cap (default: the screen's refresh rate)")
     ap.add_argument("--max-foreign", type=float, default=0.15,
                     help="rounds where other processes used more CPU (cores) are not counted")
     args = ap.parse_args()
@@ -296,7 +302,8 @@ def main() -> int:
             print(f"paint {what:<32} p50 {paint[key + '_p50']:.2f} ms  "
                   f"p99 {paint[key + '_p99']:.2f} ms  (goal ≤ 3 ms)")
 
-    rounds, gui = bench_fps(model, args.source, args.seconds, args.rounds)
+    rounds, gui = bench_fps(model, args.source, args.seconds, args.rounds, args.display_fps)
+    print(f"display: {args.display_fps or 'screen refresh rate'} fps at most")
     lags = gui.lags
     print(f"  ({gui.note}; GUI thread busy "
           + " ".join(f"{100 * c:.0f}%" for c in gui.gui_cpu) + " of a core, "

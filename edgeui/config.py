@@ -91,6 +91,9 @@ class Settings:
     snapshots_dir: str = ""
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     fullscreen: bool = False
+    # Frames shown per second at most (0: the screen's refresh rate). A small device
+    # shows 15 or 30 and gives the CPU it saves to inference.
+    display_fps: float = 0.0
     models: dict[str, ModelSettings] = field(default_factory=dict)
     # Where save() writes; the first problem met while loading (the app shows it, then runs).
     path: Path | None = field(default=None, compare=False, repr=False)
@@ -153,9 +156,18 @@ class Settings:
                     new.window_geometry = _expect(value, str, "window.geometry", source)
                 elif key == "fullscreen":
                     new.fullscreen = _expect(value, bool, "window.fullscreen", source)
+                elif key == "display_fps":
+                    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                            or not 0 <= value <= 1000:  # fmt: skip
+                        raise ConfigError(
+                            f"{source}: window.display_fps must be a number from 0 (the "
+                            f"screen's refresh rate) to 1000, not {value!r}."
+                        )
+                    new.display_fps = float(value)
                 else:
                     raise ConfigError(
-                        f"{source}: unknown setting 'window.{key}'; use geometry or fullscreen."
+                        f"{source}: unknown setting 'window.{key}'; use geometry, fullscreen "
+                        f"or display_fps."
                     )
         if "models" in data:
             for model_path, table in _expect(data["models"], dict, "models", source).items():
@@ -202,6 +214,8 @@ class Settings:
             "snapshots_dir": self.snapshots_dir,
             "window": {"geometry": self.window_geometry, "fullscreen": self.fullscreen},
         }
+        if self.display_fps:
+            out["window"]["display_fps"] = self.display_fps
         models = {k: v.to_dict() for k, v in sorted(self.models.items()) if v.to_dict()}
         if models:
             out["models"] = models

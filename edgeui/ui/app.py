@@ -21,7 +21,9 @@ log = logging.getLogger("edgeui")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from edgeui.cli import Parser  # one-line argument errors, like every command
+
+    p = Parser(
         prog="edgeui", description="The edgeui desktop app: live view of a model's results."
     )
     p.add_argument("--model", "-m", help="model file (.onnx or .tflite) to start with")
@@ -31,8 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="quit after this many seconds (with --screenshot: take it then)")
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen")
     p.add_argument("--kiosk", action="store_true", help="fullscreen, no side panel or toolbar")
+    p.add_argument("--display-fps", type=_display_fps, metavar="FPS",
+                   help="show at most FPS frames a second (default: the screen's refresh "
+                        "rate); lower leaves more CPU to inference on small devices")
     p.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
     return p
+
+
+def _display_fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 1.0 <= value <= 1000.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of frames from 1 to 1000")
+    return value
 
 
 class _ErrorBridge:
@@ -175,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model, options, source, source_options, message = _start_plan(args, settings)
     worker = InferenceWorker(source=source)
     window = MainWindow(worker, settings)
+    if args.display_fps is not None:
+        window.set_display_fps(args.display_fps)
     bridge = _ErrorBridge(window.notify_error)
     bridge.install()
     app.aboutToQuit.connect(worker.stop)  # joins the thread and releases the camera

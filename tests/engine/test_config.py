@@ -26,6 +26,7 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     s.snapshots_dir = "/tmp/shots"
     s.window_geometry = "AdnQywADAAA="
     s.fullscreen = True
+    s.display_fps = 30.0
     s.update_model_settings("/opt/models/yolox.onnx", conf=0.4, iou=0.5, threads=2,
                             provider="CPUExecutionProvider")  # fmt: skip
     s.update_model_settings("/m/ünï côdé.tflite", top_k=3, delegate="libedgetpu.so.1")
@@ -35,6 +36,7 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     assert again.error is None
     assert again.to_dict() == s.to_dict()
     assert again.recent_sources == ["rtsp://cam.local/stream?x=1&y=2", "0"]
+    assert again.display_fps == 30.0
     assert again.model_settings("/opt/models/yolox.onnx") == ModelSettings(
         conf=0.4, iou=0.5, threads=2, provider="CPUExecutionProvider"
     )
@@ -73,6 +75,8 @@ def test_bad_toml_keeps_defaults_and_says_why(tmp_path: Path) -> None:
         ('[models."/a.onnx"]\ntop_k = "five"\n', "whole number"),
         ('[models."/a.onnx"]\nfoo = 1\n', "unknown setting 'foo'"),
         ("[window]\nfullscreen = 1\n", "true or false"),
+        ("[window]\ndisplay_fps = -5\n", "display_fps must be a number from 0"),
+        ("[window]\ndisplay_fps = 'fast'\n", "display_fps must be a number from 0"),
     ],
 )
 def test_invalid_values_are_one_clear_sentence(tmp_path: Path, text: str, words: str) -> None:

@@ -173,3 +173,41 @@ def test_dropping_a_model_file_loads_it(qtbot, window, models):
     with qtbot.waitSignal(window.worker.model_changed, timeout=10000) as changed:
         window.dropEvent(event)
     assert Path(str(changed.args[0].path)).name == "b.onnx"
+
+
+def test_display_fps_caps_how_often_results_are_shown(qtbot, tmp_path, models):
+    """A small device shows fewer frames and gives the CPU to inference: with a 10 fps cap,
+    results are delivered and painted at most 10 times a second while inference runs on."""
+    import time
+
+    from edgeui.config import Settings
+
+    settings = Settings(snapshots_dir=str(tmp_path / "snaps"), path=tmp_path / "edgeui.toml",
+                        display_fps=10.0)
+    worker = InferenceWorker(source="synthetic:64x48@0")
+    win = MainWindow(worker, settings)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        with qtbot.waitSignal(worker.model_changed, timeout=10000):
+            win.load_model(models["a"])
+            worker.start()
+        with qtbot.waitSignal(worker.result_ready, timeout=10000):
+            pass
+        start, delivered0 = time.monotonic(), worker.results_delivered
+        processed0 = worker.pipeline_stats().processed
+        qtbot.waitUntil(lambda: worker.results_delivered - delivered0 >= 5, timeout=10000)
+        elapsed = time.monotonic() - start
+        assert elapsed >= 0.39  # 5 deliveries at most 10/s apart: at least 4 intervals
+        # Inference itself is not capped: far more frames were processed than shown.
+        assert worker.pipeline_stats().processed - processed0 > 10
+    finally:
+        worker.stop()
+
+
+def test_display_fps_option_is_checked():
+    from edgeui.ui.app import main as app_main
+
+    with pytest.raises(SystemExit) as info:
+        app_main(["--display-fps", "0"])
+    assert info.value.code == 2

@@ -50,6 +50,7 @@ class VideoView(QWidget):
         self.updates_deferred = 0
         self._last_update = 0.0  # when update() was last called for a new frame
         self._min_interval = 1.0 / DEFAULT_REFRESH_HZ
+        self._paint_cap: float | None = None  # the user's display_fps, if any
         self._repaint_timer = QTimer(self)
         self._repaint_timer.setSingleShot(True)
         self._repaint_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -88,11 +89,13 @@ class VideoView(QWidget):
         self.update()
 
     def set_max_paint_rate(self, hz: float | None) -> None:
-        """Cap repaints at ``hz`` (None: the screen's refresh rate, or 60 Hz offscreen)."""
-        if hz is None:
-            screen = self.screen()
-            rate = float(screen.refreshRate()) if screen is not None else 0.0
-            hz = rate if rate >= 20.0 else DEFAULT_REFRESH_HZ
+        """Cap repaints at ``hz``, never above the screen's refresh rate (60 Hz offscreen);
+        None: the refresh rate."""
+        self._paint_cap = hz if hz and hz > 0 else None
+        screen = self.screen()
+        rate = float(screen.refreshRate()) if screen is not None else 0.0
+        refresh = rate if rate >= 20.0 else DEFAULT_REFRESH_HZ
+        hz = min(refresh, self._paint_cap) if self._paint_cap else refresh
         self._min_interval = 1.0 / max(1.0, float(hz))
 
     def show_frame_result(self, frame_result: object) -> None:
@@ -135,7 +138,7 @@ class VideoView(QWidget):
     # --- painting -------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self.set_max_paint_rate(None)  # the screen the view is on now
+        self.set_max_paint_rate(self._paint_cap)  # the screen the view is on now
 
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
