@@ -155,7 +155,8 @@ class Pipeline:
         # (cond) why reading it stopped: (gen, outcome, detail)
         self._lent_outcome: tuple[int, str, Any] | None = None
         self._lent_got_frame = False  # (cond) it gave a frame since it was lent
-        self._lent_last_frame = 0.0  # inference thread: when it last gave one
+        # inference thread: when the lent source began returning nothing (None: it gives frames)
+        self._lent_empty_since: float | None = None
         self._read_lock = threading.Lock()  # held by the inference thread while it reads
         self._paused = False  # (cond)
         self._source_request: FrameSource | str | None = source  # (cond)
@@ -359,7 +360,10 @@ class Pipeline:
             if self._slot is not None and not self._paused:
                 item, self._slot = self._slot, None
                 return item, False
-            lent = None if self._paused or self._stop.is_set() else self._lent
+            lent = self._lent
+            if lent is not None and (self._paused or self._stop.is_set()
+                                     or lent[1] != self._source_gen):
+                lent = None
             fatal, self._fatal = self._fatal, None
             ended = self._ended and self._slot is None
         if lent is not None and fatal is None:
@@ -395,7 +399,8 @@ class Pipeline:
         None after handing a failure back to the capture thread (or with nothing new yet)."""
         with self._read_lock:
             with self._cond:
-                if self._lent is None or self._lent[1] != gen:
+                if self._lent is None or self._lent[1] != gen or self._source_gen != gen \
+                        or self._capture_stop.is_set():  # fmt: skip
                     return None  # taken back meanwhile (switched, stopped)
             t0 = time.perf_counter()
             outcome: tuple[str, Any]
@@ -414,7 +419,7 @@ class Pipeline:
                 if frame is not None:
                     capture_ms = (time.perf_counter() - t0) * 1e3
                     self._capture_rate.tick()
-                    self._lent_last_frame = now
+                    self._lent_empty_since = None
                     with self._cond:
                         if self._source_gen != gen:
                             return None  # a frame of the source just switched away from
@@ -422,7 +427,9 @@ class Pipeline:
                             self._lent_got_frame = True
                             self._cond.notify_all()
                     return frame, capture_ms
-                if now - self._lent_last_frame < self.stall_timeout:
+                if self._lent_empty_since is None:
+                    self._lent_empty_since = now  # a pause or a model load never counts
+                if now - self._lent_empty_since < self.stall_timeout:
                     with self._cond:  # nothing new yet: don't spin
                         self._cond.wait(0.002)
                     return None
@@ -561,6 +568,12 @@ class Pipeline:
 
     def _run_source(self, source: FrameSource, gen: int) -> None:
         """Open, read and recover one source until it ends, fails, or is switched away."""
+        try:
+            self._read_source(source, gen)
+        finally:  # however it ends, the inference thread stops reading before it is closed
+            self._take_back(gen)
+
+    def _read_source(self, source: FrameSource, gen: int) -> None:
         label = str(getattr(source, "uri", source))
         live = bool(getattr(source, "live", True))
         backoff = self.backoff_initial
@@ -611,6 +624,7 @@ class Pipeline:
                 self._fail(detail, label, gen)
                 return
             # Transient failure: close, tell, wait, reopen (forever unless retry is off).
+            self._take_back(gen)
             source.close()
             opened = False
             self._emit("disconnected", str(detail), label)
@@ -648,25 +662,34 @@ class Pipeline:
                 self._lent_outcome = None  # left over from a source switched away from
             if self._lent_outcome is None and (self._lent is None or self._lent[1] != gen):
                 self._lent, self._lent_got_frame = (source, gen, label), False
-                self._lent_last_frame = time.monotonic()
+                self._lent_empty_since = None
                 self._cond.notify_all()
             self._cond.wait_for(
                 lambda: self._lent_outcome is not None or self._should_leave(gen)
                 or (self._lent_got_frame and not reported_frame),
                 0.5,
             )
-            if self._lent_got_frame and not reported_frame:
+            leaving = self._should_leave(gen)
+            if self._lent_got_frame and not reported_frame and not leaving:
                 return "frame", None  # first: "live" comes before any failure that followed
-            if self._lent_outcome is not None:
+            if self._lent_outcome is not None and not leaving:
                 _, kind, detail = self._lent_outcome
                 self._lent_outcome = None
                 return kind, detail
-            if not self._should_leave(gen):
+            if not leaving:
                 return "leave", None  # only the timeout: keep lending
-            self._lent = None
-        with self._read_lock:  # a read in progress finishes before the source is closed
-            pass
+        self._take_back(gen)
         return "leave", None
+
+    def _take_back(self, gen: int) -> None:
+        """End a loan of generation ``gen``'s source; returns once no read of it is running,
+        so the caller may close it."""
+        with self._cond:
+            if self._lent is not None and self._lent[1] == gen:
+                self._lent = None
+                self._cond.notify_all()
+        with self._read_lock:
+            pass
 
     def _publish(self, frame: Frame, capture_ms: float, gen: int) -> None:
         self._capture_rate.tick()
