@@ -670,8 +670,10 @@ class Pipeline:
                 0.5,
             )
             leaving = self._should_leave(gen)
-            if self._lent_got_frame and not reported_frame and not leaving:
-                return "frame", None  # first: "live" comes before any failure that followed
+            if self._lent_got_frame and not reported_frame:
+                # First, even when leaving: "live" comes before any failure that followed,
+                # and a short run still says it went live (the caller takes the loan back).
+                return "frame", None
             if self._lent_outcome is not None and not leaving:
                 _, kind, detail = self._lent_outcome
                 self._lent_outcome = None
