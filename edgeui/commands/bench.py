@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from edgeui.engine.bench import run_bench
     from edgeui.engine.model import Model
-    from edgeui.engine.probe import ensure_loadable, probing_enabled
+    from edgeui.engine.probe import ensure_loadable
     from edgeui.engine.sources import open_source
 
     open_source(args.source)  # a bad source fails before the long part
@@ -37,8 +37,7 @@ def main(args: argparse.Namespace) -> int:
         if getattr(ev, "state", "") not in ("connecting", "live"):
             print(f"edgeui: source {ev}", file=sys.stderr)
 
-    if probing_enabled():  # in a child first, so a crashing runtime gives one clear error
-        ensure_loadable(args.model, options)
+    ensure_loadable(args.model, options)  # in a child first: a crash is one clear error
     report = run_bench(lambda: Model.load(args.model, options), source=args.source,
                        frames=args.frames, warmup=max(0, args.warmup), on_event=on_event)
     data = report.to_dict()

@@ -10,7 +10,7 @@ from typing import Any
 
 from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
 from edgeui.engine.inspect import inspect_model, inspect_unloadable
-from edgeui.engine.probe import ensure_loadable, probing_enabled
+from edgeui.engine.probe import ensure_loadable
 from edgeui.errors import ModelLoadError, UnsupportedModelError
 
 
@@ -23,8 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     options = model_options_from_args(args)
     try:
-        if probing_enabled():  # a model that crashes its runtime is reported, not fatal
-            ensure_loadable(args.model, options)
+        ensure_loadable(args.model, options)  # a model that crashes its runtime: reported
         info = inspect_model(args.model, options)
     except (ModelLoadError, UnsupportedModelError) as exc:
         # The runtime refused the model: show what the file itself says, then fail as

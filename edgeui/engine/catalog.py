@@ -150,21 +150,15 @@ def inspect_model_file(path: str | Path, loader: Loader | None = None) -> ModelE
 
 def _probed_entry(entry: ModelEntry, path: Path) -> ModelEntry:
     """Check the model in a child process: a file that crashes its runtime can't crash us."""
-    from edgeui.engine.probe import probe_model
+    from edgeui.engine.probe import probe_model, should_probe
 
-    if not probe_enabled():
+    if not should_probe(path):  # see probe.py: only models that can abort their runtime
         return _loaded_entry(entry, path, _default_loader)
     probed = probe_model(path)
     if not probed.ok:
         return _replace(entry, status_ok=False, message=probed.message)
     return _replace(entry, task=probed.task, input_size=probed.input_size,
                     runtime=probed.runtime, status_ok=True, message="loads")
-
-
-def probe_enabled() -> bool:
-    from edgeui.engine.probe import probing_enabled
-
-    return probing_enabled()
 
 
 def _loaded_entry(entry: ModelEntry, path: Path, loader: Loader) -> ModelEntry:

@@ -1,22 +1,31 @@
-"""Load a model once in a child process, so a runtime that crashes cannot take us down.
+"""Load a TFLite model once in a child process, so a runtime that aborts cannot take us down.
 
-A malformed model can make a runtime abort the whole process instead of raising: LiteRT's
-kernels stop on a failed internal check (a quantised ADD whose output scale is ~0 does it),
-and no Python code runs after that. The desktop app and the model picker must survive any
-file a user drops in, so before loading a model in-process they load it here first: a
+A malformed model can make LiteRT abort the whole process instead of raising: its kernels
+stop on a failed internal check (a quantised ADD whose output scale is ~0 does it), and no
+Python code runs after that. The desktop app and its model picker must survive any file a
+user drops in, so before a .tflite model is loaded in-process it is loaded here first: a
 child Python process loads it, runs one inference on a blank input, and reports back. A
-child that dies becomes one clear ModelLoadError; one that worked tells the picker its task,
-input size and runtime. Results are cached by (path, mtime, size, options).
+child killed by a signal becomes one clear ModelLoadError; one that worked tells the picker
+its task, input size and runtime.
 
-The child is ``python -m edgeui _probe`` (or the frozen app's own executable with ``_probe``);
-the options travel pickled on stdin, the answer comes back as one marked JSON line.
+Not probed: ONNX models (onnxruntime validates a graph and raises; it does not abort) and
+models loaded with an accelerator delegate (an Edge TPU is opened by one process at a time:
+a probe would fail, or knock the running app off the device).
+
+Cached by (path, mtime, size, options): successes and crashes only. A refusal with a reason
+(a bad sidecar, an unknown layout) is not cached: fixing the sidecar must be enough.
+
+The child is ``python -m edgeui _probe PATH`` (or the frozen app's own executable with
+``_probe``); the options travel pickled on stdin, the answer comes back as one marked JSON
+line on the child's real stdout, onto which native code cannot print (fd 1 is pointed at
+stderr while the model loads).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
+import logging
 import os
 import pickle
 import signal
@@ -30,17 +39,21 @@ from typing import Any
 from edgeui import errors
 from edgeui.errors import EdgeUIError, ModelLoadError
 
+log = logging.getLogger(__name__)
+
 MARKER = "EDGEUI-PROBE "
-DEFAULT_TIMEOUT_S = 300.0  # big models and accelerator compilers can take minutes
-_RUNTIME_NAMES = {".tflite": "LiteRT", ".onnx": "ONNX Runtime"}
+DEFAULT_TIMEOUT_S = 60.0
+# Windows reports a crash as an exit code: abort() is 3, NTSTATUS failures are 0xC0000000+.
+_WINDOWS_CRASH_CODES = (3,)
+_NTSTATUS_ERROR = 0xC0000000
 
 
 @dataclass(frozen=True)
 class ProbeResult:
     """What loading the model in a child process showed.
 
-    ok: it loaded and ran one inference. Otherwise ``message`` is the sentence to show and
-    ``error`` the EdgeUIError class name to raise it as.
+    ok: it loaded and ran one inference (or could not be checked: ``checked`` False). Else
+    ``message`` is the sentence to show and ``error`` the EdgeUIError class to raise it as.
     """
 
     ok: bool
@@ -49,6 +62,8 @@ class ProbeResult:
     task: str = ""
     input_size: str = ""
     runtime: str = ""
+    checked: bool = True
+    crashed: bool = False
 
     def raise_if_failed(self) -> None:
         if not self.ok:
@@ -60,6 +75,7 @@ class ProbeResult:
 
 _cache: dict[tuple[Any, ...], ProbeResult] = {}
 _cache_lock = threading.Lock()
+_in_flight: dict[tuple[Any, ...], threading.Lock] = {}  # one child per key at a time
 
 
 def self_command() -> list[str]:
@@ -67,6 +83,19 @@ def self_command() -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable]
     return [sys.executable, "-m", "edgeui"]
+
+
+def probing_enabled() -> bool:
+    """False when EDGEUI_NO_PROBE=1 (a platform that cannot start child processes)."""
+    return os.environ.get("EDGEUI_NO_PROBE", "") not in ("1", "true", "yes")
+
+
+def should_probe(path: str | Path, options: Any = None) -> bool:
+    """Whether loading this model in-process needs a child process to try it first."""
+    if not probing_enabled() or Path(path).suffix.lower() != ".tflite":
+        return False
+    runtime = getattr(options, "runtime", None)
+    return not getattr(runtime, "delegate", None)
 
 
 def _cache_key(path: Path, options: Any) -> tuple[Any, ...] | None:
@@ -90,12 +119,15 @@ def clear_cache() -> None:
 
 
 def crash_message(path: Path, returncode: int) -> str:
-    """The sentence for a child that died without answering."""
-    runtime = _RUNTIME_NAMES.get(path.suffix.lower(), "The runtime")
-    how = f"exit code {returncode}"
+    """The sentence for a child that died loading the model."""
+    runtime = "LiteRT" if path.suffix.lower() == ".tflite" else "The runtime"
+    how = f"exit code {returncode:#x}" if returncode > 255 else f"exit code {returncode}"
     if returncode < 0:
         with contextlib.suppress(ValueError):
             how = signal.Signals(-returncode).name
+    if how == "SIGKILL":  # what the kernel's out-of-memory killer sends
+        return (f"{path.name}: loading this model was killed (SIGKILL), most often because "
+                f"the machine ran out of memory; close other programs or use a smaller model.")
     return (
         f"{path.name}: {runtime} crashed while loading this model ({how}); the file is damaged "
         f"or uses something this runtime cannot run (odd quantisation parameters, a kernel "
@@ -103,77 +135,111 @@ def crash_message(path: Path, returncode: int) -> str:
     )
 
 
+def _is_crash(returncode: int) -> bool:
+    if returncode < 0:  # POSIX: killed by a signal (SIGABRT, SIGSEGV, ...)
+        return returncode != -signal.SIGTERM  # we never send it; someone stopped the child
+    if sys.platform == "win32":
+        return returncode in _WINDOWS_CRASH_CODES or returncode >= _NTSTATUS_ERROR
+    return False
+
+
 def probe_model(path: str | Path, options: Any = None, *,
                 timeout: float = DEFAULT_TIMEOUT_S) -> ProbeResult:
     """Load ``path`` with ``options`` (a ModelOptions or None) in a child process.
 
-    Never raises for a bad model; see ProbeResult. Cached while the file is unchanged.
+    Never raises; see ProbeResult. Successes and crashes are cached while the file is
+    unchanged; two threads asking about the same file share one child.
     """
     p = Path(path)
     if not p.is_file():
         return ProbeResult(False, f"{p}: model file not found; check the path.")
     key = _cache_key(p, options)
+    if key is None:
+        return _run_child(p, options, timeout)
     with _cache_lock:
-        hit = _cache.get(key) if key is not None else None
-    if hit is not None:
-        return hit
-    result = _run_child(p, options, timeout)
-    if key is not None:
+        gate = _in_flight.setdefault(key, threading.Lock())
+    with gate:
         with _cache_lock:
-            _cache[key] = result
+            hit = _cache.get(key)
+        if hit is not None:
+            return hit
+        result = _run_child(p, options, timeout)
+        if result.checked and (result.ok or result.crashed):
+            with _cache_lock:
+                _cache[key] = result
+    with _cache_lock:
+        _in_flight.pop(key, None)
     return result
 
 
-def ensure_loadable(path: str | Path, options: Any = None) -> ProbeResult:
-    """Probe (or take the cached probe) and raise its error when the model does not load."""
+def ensure_loadable(path: str | Path, options: Any = None) -> ProbeResult | None:
+    """Probe when the model needs it (see should_probe); raise its error when it fails."""
+    if not should_probe(path, options):
+        return None
     result = probe_model(path, options)
     result.raise_if_failed()
     return result
 
 
-def probing_enabled() -> bool:
-    """False when EDGEUI_NO_PROBE=1 (a platform that cannot start child processes)."""
-    return os.environ.get("EDGEUI_NO_PROBE", "") not in ("1", "true", "yes")
-
-
 def load_model(path: str | Path, options: Any = None) -> Any:
-    """``Model.load`` after a child process proved that loading cannot crash this one."""
+    """``Model.load`` after a child process showed that loading cannot crash this one."""
     from edgeui.engine.model import Model
 
-    if probing_enabled():
-        ensure_loadable(path, options)
+    ensure_loadable(path, options)
     return Model.load(path, options)
 
 
+def _not_checked(path: Path, why: str) -> ProbeResult:
+    log.warning("%s: not checked in a separate process (%s); loading it directly", path.name, why)
+    return ProbeResult(True, f"not checked ({why})", checked=False)
+
+
 def _run_child(path: Path, options: Any, timeout: float) -> ProbeResult:
+    try:
+        payload = pickle.dumps(options)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        return _not_checked(path, f"options cannot be sent: {exc}")
     env = dict(os.environ)
     env.setdefault("PYTHONIOENCODING", "utf-8")
     creation = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console flash on Windows
     try:
         proc = subprocess.run(
             [*self_command(), "_probe", str(path)],
-            input=pickle.dumps(options),
+            input=payload,
             capture_output=True,
             timeout=timeout,
             env=env,
             creationflags=creation,
             check=False,
         )
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired:  # not cached: the machine may just have been busy
         return ProbeResult(False, f"{path.name}: loading took longer than {timeout:g} s; "
-                                  f"the model may be too big for this machine.")
+                                  f"the model may be too big for this machine.", checked=False)
     except OSError as exc:
-        # Could not start a child at all: say so, and let the caller load in-process.
-        return ProbeResult(True, f"not checked in a separate process ({exc})")
-    for line in reversed(proc.stdout.decode("utf-8", "replace").splitlines()):
-        if line.startswith(MARKER):
+        return _not_checked(path, f"could not start a child process: {exc}")
+    answer = _find_answer(proc.stdout)
+    if _is_crash(proc.returncode):
+        return ProbeResult(False, crash_message(path, proc.returncode), crashed=True)
+    if answer is None or proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        return _not_checked(path, f"the check exited with code {proc.returncode}: {tail[0]}")
+    try:
+        return ProbeResult(**{k: answer[k] for k in ("ok", "message", "error", "task",
+                                                     "input_size", "runtime") if k in answer})
+    except TypeError:
+        return _not_checked(path, "the check gave an unreadable answer")
+
+
+def _find_answer(stdout: bytes) -> dict[str, Any] | None:
+    for line in reversed(stdout.decode("utf-8", "replace").splitlines()):
+        at = line.find(MARKER)
+        if at >= 0:
             try:
-                data = json.loads(line[len(MARKER):])
-                return ProbeResult(**{k: data[k] for k in ProbeResult.__dataclass_fields__
-                                      if k in data})
-            except (ValueError, TypeError):
-                break
-    return ProbeResult(False, crash_message(path, proc.returncode))
+                data = json.loads(line[at + len(MARKER):])
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None
 
 
 def _input_size(model: Any) -> str:
@@ -181,21 +247,28 @@ def _input_size(model: Any) -> str:
     return f"{pre.width}x{pre.height}" if pre is not None else ""
 
 
+def _read_fd(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def child_main(argv: list[str]) -> int:
     """The child: load argv[0] with the pickled options on stdin, answer with one JSON line."""
-    out = sys.stdout
     if len(argv) != 1:
-        print("usage: edgeui _probe MODEL < pickled-options", file=sys.stderr)
+        os.write(2, b"usage: edgeui _probe MODEL < pickled-options\n")
         return 2
-    options = pickle.loads(sys.stdin.buffer.read() or pickle.dumps(None))
+    # Raw fds, not sys.stdin/stdout: a windowed frozen app may have no Python streams.
+    options = pickle.loads(_read_fd(0) or pickle.dumps(None))
+    answer_fd = os.dup(1)
+    os.dup2(2, 1)  # whatever the runtime prints natively must not reach the answer
     answer: dict[str, Any]
     try:
-        # Runtimes may print; only our marked line may reach the parent's parser.
-        with contextlib.redirect_stdout(io.StringIO()):
-            from edgeui.engine.model import Model
+        from edgeui.engine.model import Model
 
-            model = Model.load(argv[0], options)
-            model.infer(model.dummy_feeds())  # some runtimes only fail at the first run
+        model = Model.load(argv[0], options)
+        model.infer(model.dummy_feeds())  # some runtimes only fail at the first run
         answer = {"ok": True, "message": "loads", "task": str(getattr(model, "task", "") or ""),
                   "input_size": _input_size(model), "runtime": model.runtime.describe()}
     except EdgeUIError as exc:
@@ -203,7 +276,5 @@ def child_main(argv: list[str]) -> int:
     except Exception as exc:  # a runtime's own exception type: still one sentence
         answer = {"ok": False, "message": f"{Path(argv[0]).name}: cannot be loaded ({exc}).",
                   "error": "ModelLoadError"}
-    out.write(MARKER + json.dumps(answer) + "\n")
-    out.flush()
+    os.write(answer_fd, ("\n" + MARKER + json.dumps(answer) + "\n").encode("utf-8"))
     return 0
-

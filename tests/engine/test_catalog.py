@@ -98,17 +98,17 @@ def test_real_models_checked_and_cached(tmp_path: Path, monkeypatch: pytest.Monk
     assert not entries["garbage"].status_ok and "garbage.onnx" in entries["garbage"].message
     assert not entries["empty"].status_ok and "empty" in entries["empty"].message
 
-    # Unchanged files are not loaded again; a changed file is (each load is a child process).
-    from edgeui.engine import probe
+    # Unchanged files are not loaded again; a changed file is.
+    from edgeui.engine import model as model_module
 
     loads: list[str] = []
-    real_child = probe._run_child
+    real_load = model_module.Model.load.__func__
 
-    def counting_child(path, options, timeout):
+    def counting_load(cls, path, options=None):
         loads.append(Path(path).name)
-        return real_child(path, options, timeout)
+        return real_load(cls, path, options)
 
-    monkeypatch.setattr(probe, "_run_child", counting_child)
+    monkeypatch.setattr(model_module.Model, "load", classmethod(counting_load))
     scan_models([tmp_path])
     assert loads == []
     make_onnx_model(tmp_path / "classifier.onnx", input_shape=(1, 3, 48, 48))
