@@ -137,15 +137,18 @@ def test_frames_without_a_model_are_a_preview(qtbot):
     qtbot.addWidget(panel)
     qtbot.addWidget(header)
     stage = SimpleNamespace(p50=0.0, p95=0.0)
-    stats = SimpleNamespace(capture_fps=30.0, inference_fps=30.0, processed=177, dropped=0,
-                            stages={"inference": stage}, source_state="live",
-                            source="/tmp/vid.avi", runtime="")  # fmt: skip
+    # The engine counts no inference without a model; the preview runs at the capture rate.
+    stats = SimpleNamespace(capture_fps=30.0, inference_fps=0.0, processed=177, dropped=0,
+                            stages={"inference": stage, "end_to_end": stage},
+                            source_state="live", source="/tmp/vid.avi", runtime="")  # fmt: skip
     panel.show_stats(stats)
     panel.flush()
     header.show_stats(stats)
     names = {k: panel._names[k].text() for k in ("inference_fps", "frames")}
     assert names == {"inference_fps": "Preview fps", "frames": "Previewed / dropped"}
-    assert panel.stat_text("inference") == "– / –"
+    assert panel.stat_text("inference") == panel.stat_text("end_to_end") == "– / –"
+    assert panel.stat_text("inference_fps") == "30.0"  # not "0.0" while frames move
+    assert header.fps.text() == "30"
     assert "inference" not in header.latency.text() and "preview" in header.latency.text()
     panel.set_source_state("ended")
     panel.show_stats(stats)

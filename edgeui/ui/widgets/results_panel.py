@@ -368,13 +368,15 @@ class ResultsPanel(QWidget):
         runtime = str(getattr(stats, "runtime", "") or "")
         preview = not runtime  # no model: frames are shown, nothing is inferred
         v["capture_fps"].setText(f"{getattr(stats, 'capture_fps', 0.0):.1f}")
-        v["inference_fps"].setText(f"{getattr(stats, 'inference_fps', 0.0):.1f}")
+        # Without a model nothing is inferred; the preview runs at the capture rate.
+        shown_fps = getattr(stats, "capture_fps" if preview else "inference_fps", 0.0)
+        v["inference_fps"].setText(f"{shown_fps:.1f}")
         self._names["inference_fps"].setText("Preview fps" if preview else "Inference fps")
         self._names["frames"].setText("Previewed / dropped" if preview else "Processed / dropped")
         stages = getattr(stats, "stages", {}) or {}
         for key in ("end_to_end", "inference", "preprocess", "postprocess", "capture"):
             pct = stages.get(key)
-            if preview and key in ("inference", "preprocess", "postprocess"):
+            if preview and key in ("inference", "preprocess", "postprocess", "end_to_end"):
                 v[key].setText("– / –")
                 continue
             v[key].setText(

@@ -104,11 +104,12 @@ class StatusHeader(QFrame):
 
     def show_stats(self, stats: Any) -> None:
         """Live numbers: inference fps, inference p50 and the runtime actually used."""
-        fps = float(getattr(stats, "inference_fps", 0.0) or 0.0)
+        runtime = str(getattr(stats, "runtime", "") or "")
+        # Without a model nothing is inferred; the preview runs at the capture rate.
+        fps = float(getattr(stats, "inference_fps" if runtime else "capture_fps", 0.0) or 0.0)
         self._set(self.fps, f"{fps:.0f}" if fps >= 10 else f"{fps:.1f}")
         stage = (getattr(stats, "stages", None) or {}).get("inference")
         p50 = getattr(stage, "p50", None)
-        runtime = str(getattr(stats, "runtime", "") or "")
         if not runtime:  # no model runs: the frames are a preview, nothing is inferred
             self._set(self.latency, "preview · no model")
         else:
