@@ -161,10 +161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem:  # say so before any window opens, not silently after the delay
             print(f"edgeui: error: {problem}", file=sys.stderr)
             return 2
-    if args.screenshot and not os.environ.get("QT_QPA_PLATFORM") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ) and sys.platform.startswith("linux"):
+    no_display = sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))  # fmt: skip
+    if no_display and args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+    elif no_display:
+        # Qt would abort (SIGABRT) with advice to reinstall; say what is really missing.
+        print("edgeui: error: no display to open the window on (DISPLAY and WAYLAND_DISPLAY "
+              "are not set); start it from a desktop session, set QT_QPA_PLATFORM=eglfs or "
+              "linuxfb on a kiosk without a desktop, or use `edgeui run` to work headless.",
+              file=sys.stderr)
+        return 2
+    from edgeui.engine.sources.capture import quiet_native_logs
+
+    quiet_native_logs(not args.debug)  # FFmpeg's own lines: the notifier says it once
 
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QGuiApplication

@@ -65,9 +65,11 @@ SLIDESHOW_HOLD_S = 3.0  # ...each photo held this long, then the next, looping
 def source_options(uri: str) -> dict[str, Any]:
     """The app's open options for a source, whoever picks it (unlike the CLI's, which run once).
 
-    A folder or glob is a looping, live-looking slideshow; a single image is held and
-    re-sent (so slider changes show at once); a video file loops (kiosk and demo use);
-    cameras, streams and the test pattern need nothing. The demo photos keep their own.
+    A folder or glob is a looping slideshow and a single image is held and re-sent (so
+    slider changes show at once), each picture exactly as the file has it — never panned
+    or zoomed, so the app's results match `edgeui infer` on the same file; a video file
+    loops (kiosk and demo use); cameras, streams and the test pattern need nothing. Only the
+    built-in demo photos drift slowly, to look live.
     """
     uri = str(uri)
     try:
@@ -85,9 +87,7 @@ def source_options(uri: str) -> dict[str, Any]:
     except Exception:  # a bad URI: open_source says why, in the notifier
         return {}
     if kind == "images":
-        single = not any(ch in uri for ch in "*?[") and not Path(uri).expanduser().is_dir()
-        return {"fps": SLIDESHOW_FPS, "hold": SLIDESHOW_HOLD_S, "loop": True,
-                "motion": not single}  # fmt: skip
+        return {"fps": SLIDESHOW_FPS, "hold": SLIDESHOW_HOLD_S, "loop": True}
     if kind == "video":
         return {"loop": True}
     return {}

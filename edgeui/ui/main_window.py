@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QGuiApplication,
     QIcon,
     QKeySequence,
 )
@@ -102,7 +103,8 @@ class MainWindow(QMainWindow):
         self._running: Any = None  # the model the worker runs now (None: preview only)
         self.setWindowTitle("edgeui")
         self.setAcceptDrops(True)
-        self.resize(1280, 800)
+        self._source_state_text: str | None = None
+        self._fit_to_screen(1280, 800)
 
         classes = _side_widgets()
         self.view = VideoView()
@@ -227,7 +229,8 @@ class MainWindow(QMainWindow):
 
     def on_state(self, event: Any) -> None:
         text = controls.state_text(event)
-        self.view.set_state_text(text)
+        self._source_state_text = text
+        self.view.set_state_text("Paused" if self.worker.is_paused() and not text else text)
         state = getattr(event, "state", "")
         if hasattr(self.results, "set_source_state"):
             self.results.set_source_state(state)
@@ -362,10 +365,14 @@ class MainWindow(QMainWindow):
             self.worker.resume()
             self.pause_action.setChecked(False)
             self.pause_action.setText("Pause")
+            self.view.set_state_text(self._source_state_text)
         else:
             self.worker.pause()
             self.pause_action.setChecked(True)
             self.pause_action.setText("Resume")
+            if not self._source_state_text:  # "Reconnecting…" says more than "Paused"
+                self.view.set_state_text("Paused")
+        self.header.set_paused(self.worker.is_paused())
         self.pause_action.setIcon(icon("play" if self.worker.is_paused() else "pause"))
 
     def snapshot(self) -> tuple[Path, Path] | None:
@@ -385,6 +392,16 @@ class MainWindow(QMainWindow):
         self.notifier.notify(f"Snapshot saved: {png}", "info")
         self.snapshot_saved.emit(str(png), str(js))
         return png, js
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Start at width x height, or smaller on a smaller screen (a 1024x600 panel)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        # The offscreen platform's "screen" is a fixed 800x800 stand-in: nothing to fit.
+        if screen is not None and QGuiApplication.platformName() != "offscreen":
+            avail = screen.availableGeometry()
+            if avail.width() > 0 and avail.height() > 0:
+                width, height = min(width, avail.width()), min(height, avail.height())
+        self.resize(width, height)
 
     def set_display_fps(self, fps: float | None) -> None:
         """Show at most ``fps`` frames a second (None or 0: the screen's refresh rate).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,8 @@ def test_image_folder_is_a_looping_live_slideshow(tmp_path):
     options = controls.source_options(str(tmp_path))
     src = open_source(str(tmp_path), **options)
     assert src.live and src.loop and src.hold and src.fps >= 25
+    # The user's own pictures are shown (and inferred) as they are: no demo pan or zoom.
+    assert not src.motion
     single = controls.source_options(str(tmp_path / "0.png"))
     img = open_source(str(tmp_path / "0.png"), **single)
     assert img.live and img.loop and not img.motion  # held and re-sent, not panned
@@ -281,3 +284,30 @@ def test_run_the_demo_button_loads_the_demo(qtbot, window, monkeypatch):
     monkeypatch.setattr(window.worker, "set_source", lambda uri, opts=None: asked.append(uri))
     window.model_picker.demo_requested.emit()
     assert asked == ["synthetic"]
+
+
+# --- second QA pass ---------------------------------------------------------------------
+def test_pause_says_paused_instead_of_a_frozen_frame_rate(qtbot, window):
+    window.header.show_stats(SimpleNamespace(inference_fps=30.2, stages={}, runtime="ort"))
+    assert window.header.fps.text() == "30"
+    window.toggle_pause()
+    assert window.view.state_text() == "Paused"
+    assert window.header.fps.text() == "–" and window.header.latency.text() == "paused"
+    # Stats still arriving from before the pause do not bring the old rate back.
+    window.header.show_stats(SimpleNamespace(inference_fps=30.2, stages={}, runtime="ort"))
+    assert window.header.fps.text() == "–"
+    window.toggle_pause()
+    assert window.view.state_text() == ""
+    window.header.show_stats(SimpleNamespace(inference_fps=29.0, stages={}, runtime="ort"))
+    assert window.header.fps.text() == "29"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland check is Linux's")
+def test_the_app_without_a_display_is_one_sentence_not_a_qt_abort():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "edgeui"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("edgeui: error: no display to open the window on")
+    assert done.stderr.count("\n") == 1

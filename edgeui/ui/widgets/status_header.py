@@ -52,6 +52,7 @@ class StatusHeader(QFrame):
         self._task = ""
         self._runtime = ""
         self._source = ""
+        self._paused = False
 
         self.title = QLabel("No model running")
         self.title.setObjectName("headerTitle")
@@ -102,8 +103,17 @@ class StatusHeader(QFrame):
         self._source = source_name(str(uri))
         self._show_detail()
 
+    def set_paused(self, paused: bool) -> None:
+        """Paused: no live rate to show (the last one would be a lie), just the state."""
+        self._paused = paused
+        if paused:
+            self._set(self.fps, "–")
+            self._set(self.latency, "paused")
+
     def show_stats(self, stats: Any) -> None:
         """Live numbers: inference fps, inference p50 and the runtime actually used."""
+        if self._paused:
+            return
         runtime = str(getattr(stats, "runtime", "") or "")
         # Without a model nothing is inferred; the preview runs at the capture rate.
         fps = float(getattr(stats, "inference_fps" if runtime else "capture_fps", 0.0) or 0.0)
