@@ -6,6 +6,7 @@ pipeline and the benchmark can time them separately and run the bare runtime.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,19 @@ from edgeui.engine.preprocess import preprocess
 from edgeui.engine.runtimes.base import Runtime, RuntimeOptions, load_runtime
 from edgeui.engine.types import ImageTransform, Result, Timings
 from edgeui.errors import EdgeUIError, InferenceError
+
+log = logging.getLogger(__name__)
+
+
+def _is_empty(result: Result) -> bool:
+    return not (result.classes or result.segmentation is not None
+                or (result.detections is not None and len(result.detections.scores))
+                or (result.poses is not None and len(result.poses.scores)))
+
+
+def _has_nonfinite(outputs: list[np.ndarray]) -> bool:
+    return any(np.issubdtype(np.asarray(o).dtype, np.floating)
+               and not np.isfinite(o).all() for o in outputs)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class Model:
         self.thresholds = Thresholds(
             card.conf_threshold, card.iou_threshold, card.top_k, card.max_detections
         )
+        self._nonfinite_reported = False
 
     @classmethod
     def load(cls, path: str | Path, options: ModelOptions | None = None) -> Model:
@@ -104,7 +119,15 @@ class Model:
             top_k=t.top_k,
             max_detections=t.max_detections,
         )
-        return self.decoder.decode(outputs, ctx)
+        # NaN/Inf from a broken model: no numpy warnings on stderr; decoders drop them.
+        with np.errstate(all="ignore"):
+            result = self.decoder.decode(outputs, ctx)
+        if not self._nonfinite_reported and _is_empty(result) and _has_nonfinite(outputs):
+            self._nonfinite_reported = True  # once: it would repeat on every frame
+            log.warning("%s: the model's outputs contain NaN or infinite values, so its "
+                        "results are missing or incomplete; the model (or its input "
+                        "scaling) is broken.", self.path.name)
+        return result
 
     def predict(self, image: np.ndarray) -> Result:
         """Run all three stages on one BGR uint8 image; timings are filled in."""

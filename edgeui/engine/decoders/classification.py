@@ -94,7 +94,7 @@ class ClassificationDecoder:
         floor = -np.inf if activation == "none" else MIN_CLASS_SCORE
         # Candidates above the floor, best first; ties go to the lower index (lexsort is
         # stable and its last key is primary), so the same scores always give the same list.
-        cand = np.flatnonzero(probs >= floor)
+        cand = np.flatnonzero((probs >= floor) & np.isfinite(probs))  # NaN/Inf: no class
         k = max(0, min(int(ctx.top_k), cand.size))
         if 0 < k < cand.size:
             # Keep everything tied with the k-th score so that the tie-break sees them all.

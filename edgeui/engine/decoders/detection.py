@@ -181,6 +181,10 @@ def finish_detections(
     t = ctx.transform
     scores = np.asarray(scores, dtype=np.float32)
     class_ids = np.asarray(class_ids).astype(np.int64, copy=False)
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    finite = np.isfinite(scores) & np.isfinite(boxes).all(axis=1)
+    if not finite.all():  # a broken model's NaN/Inf is no detection (never an endless box)
+        boxes, scores, class_ids = boxes[finite], scores[finite], class_ids[finite]
     if run_nms:
         keep = nms(
             boxes,
