@@ -3,6 +3,10 @@
 (a) bare: only ``model.infer`` on a pre-made input — the ceiling nobody can beat;
 (b) pipeline: source -> capture thread -> preprocess -> inference -> decode, as `run` does.
 Their ratio says what our plumbing costs. Also: load time, first inference, peak RSS.
+
+Files (videos, images, folders, globs) are read unpaced and looped: a 30 fps clip played at
+its own rate would measure the clip, not the pipeline. A live source (a camera, a stream, a
+paced synthetic pattern) cannot be sped up; the report says when its rate was the limit.
 """
 
 from __future__ import annotations
@@ -16,9 +20,29 @@ from typing import Any
 import numpy as np
 
 from edgeui.engine.pipeline import STAGES, Pipeline
+from edgeui.engine.sources import open_source, source_kind
 from edgeui.engine.stats import Percentiles
 
 DEFAULT_SOURCE = "synthetic:640x480@0"  # unpaced: frames on demand, as fast as inference
+# A live source whose rate the pipeline reaches within this fraction was the limit.
+SOURCE_LIMIT_MARGIN = 0.9
+
+
+def bench_source_options(uri: str) -> dict[str, Any]:
+    """Source options for a benchmark: files unpaced (as fast as the pipeline takes them)
+    and looped (a short clip must not end the run); live sources as they are."""
+    kind = source_kind(str(uri))
+    if kind == "video":
+        return {"realtime": False, "loop": True}
+    if kind == "images":
+        return {"fps": None, "loop": True}
+    return {}
+
+
+def source_limit_note(capture_fps: float) -> str:
+    """The sentence for a run that the live source's frame rate held back."""
+    return (f"the source delivers {capture_fps:.1f} fps: the pipeline cannot go faster; use an "
+            f"unpaced source such as {DEFAULT_SOURCE} or a file to measure the plumbing")
 
 
 def peak_rss_mb() -> float:
@@ -62,10 +86,23 @@ class BenchReport:
     stages_ms: dict[str, Percentiles] = field(default_factory=dict)
     dropped: int = 0
     peak_rss_mb: float = 0.0
+    source_live: bool = False  # paced by the source (camera, stream, synthetic@N)
+    capture_fps: float = 0.0  # frames a second the source delivered while measured
 
     @property
     def ratio(self) -> float:
         return self.pipeline_fps / self.bare_fps if self.bare_fps else 0.0
+
+    @property
+    def source_limited(self) -> bool:
+        """Whether a live source slower than the model set the pipeline's rate."""
+        return (self.source_live and self.capture_fps > 0
+                and self.pipeline_fps >= SOURCE_LIMIT_MARGIN * self.capture_fps
+                and (not self.bare_fps or self.capture_fps < self.bare_fps))
+
+    @property
+    def note(self) -> str | None:
+        return source_limit_note(self.capture_fps) if self.source_limited else None
 
     def to_dict(self) -> dict[str, Any]:
         pre = self.stages_ms.get("preprocess", Percentiles()).p50
@@ -87,6 +124,10 @@ class BenchReport:
             "pre_post_share": round((pre + post) / frame_ms, 4) if frame_ms else 0.0,
             "end_to_end_over_bare": round(e2e / self.bare_inference_ms.p50, 3)
             if self.bare_inference_ms.p50 else 0.0,
+            "source_live": self.source_live,
+            "capture_fps": round(self.capture_fps, 2),
+            "source_limited": self.source_limited,
+            "note": self.note,
         }
 
 
@@ -109,12 +150,14 @@ class _PipelineRounds:
     """One pipeline run several times; fps and percentiles over the measured frames only."""
 
     def __init__(self, model: Any, source: str, window: int,
-                 on_event: Callable[[Any], None] | None) -> None:
+                 on_event: Callable[[Any], None] | None,
+                 source_options: dict[str, Any] | None = None) -> None:
         self.marks: list[float] = []
         self.frames = 0
         self.seconds = 0.0
+        self._captured = 0.0  # sum of capture fps x frames, for a frame-weighted mean
         self.pipeline = Pipeline(model, source, on_result=self._on_result, on_event=on_event,
-                                 window=window, retry=False)
+                                 window=window, retry=False, source_options=source_options)
 
     def _on_result(self, _fr: Any) -> None:
         self.marks.append(time.perf_counter())
@@ -126,22 +169,35 @@ class _PipelineRounds:
         self.marks.clear()
         self.pipeline.run(frames=frames + 1)  # n+1 marks span n frame intervals
         if len(self.marks) > 1:
-            self.frames += len(self.marks) - 1
+            n = len(self.marks) - 1
+            self.frames += n
             self.seconds += self.marks[-1] - self.marks[0]
+            # Read at once: the meter decays once frames stop coming.
+            self._captured += self.pipeline.stats().capture_fps * n
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def capture_fps(self) -> float:
+        return self._captured / self.frames if self.frames else 0.0
+
 
 def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
               frames: int = 200, warmup: int = 5, rounds: int = 4,
-              on_event: Callable[[Any], None] | None = None) -> BenchReport:
+              on_event: Callable[[Any], None] | None = None,
+              source_options: dict[str, Any] | None = None) -> BenchReport:
     """Load the model (timed), then measure the bare loop and the full pipeline.
 
     The two are interleaved in ``rounds`` chunks, so a change of machine load or clock
-    speed during the benchmark affects both sides of the ratio alike.
+    speed during the benchmark affects both sides of the ratio alike. ``source_options``
+    default to :func:`bench_source_options` (files unpaced and looped).
     """
+    if source_options is None:
+        source_options = bench_source_options(source)
+    # Constructing a source opens nothing; it only says whether it is paced.
+    source_live = bool(getattr(open_source(source, **source_options), "live", True))
     t0 = time.perf_counter()
     model = model_loader()
     load_ms = (time.perf_counter() - t0) * 1e3
@@ -153,7 +209,7 @@ def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
     chunk = [frames // rounds + (1 if i < frames % rounds else 0) for i in range(rounds)]
     bare_times: list[float] = []
     bare_seconds = 0.0
-    piped = _PipelineRounds(model, source, max(frames, 10), on_event)
+    piped = _PipelineRounds(model, source, max(frames, 10), on_event, source_options)
     for i, n in enumerate(chunk):
         fps, times = bare_loop(model, n, warmup if i == 0 else 0)
         bare_times += times
@@ -172,4 +228,5 @@ def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
         bare_fps=bare_fps, pipeline_fps=pipeline_fps,
         bare_inference_ms=percentiles(bare_times), stages_ms=dict(stats.stages),
         dropped=stats.dropped, peak_rss_mb=peak_rss_mb(),
+        source_live=source_live, capture_fps=piped.capture_fps,
     )

@@ -1,0 +1,96 @@
+"""QA pass 2: bench on files and live sources, run output files, sidecar labels, providers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgeui.cli import main
+from edgeui.engine.bench import BenchReport, bench_source_options
+from edgeui.engine.stats import Percentiles
+from tests.helpers.modelgen import make_onnx_model
+
+
+@pytest.fixture(scope="module")
+def det_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 64x64 anchor-free detector that always sees one 'dog' at the input's centre."""
+    out = np.zeros((1, 7, 84), np.float32)  # 4 + 3 classes, 8x8 + 4x4 + 2x2 anchors
+    out[0, :4, 10] = (32.0, 32.0, 16.0, 16.0)
+    out[0, 4 + 1, 10] = 0.9
+    path = tmp_path_factory.mktemp("models") / "det.onnx"
+    return make_onnx_model(path, input_shape=(1, 3, 64, 64), outputs=[out],
+                           metadata={"task": "detect", "names": "{0: 'cat', 1: 'dog', 2: 'bird'}"})
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- 9: bench reads files unpaced and says when a live source is the limit ---------------
+
+@pytest.fixture(scope="module")
+def slow_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6-frame clip whose own rate is 2 fps: played at that rate, 20 frames take 10 s."""
+    path = tmp_path_factory.mktemp("clips") / "slow.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 2.0, (96, 64))
+    for i in range(6):
+        writer.write(np.full((64, 96, 3), 30 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def test_bench_reads_a_video_file_unpaced_and_looped(det_model, slow_clip, capsys) -> None:
+    code, stdout, stderr = run_cli(capsys, "bench", str(det_model), "--source", str(slow_clip),
+                                   "--frames", "20", "--warmup", "2", "--json")
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    # 22 frames of a 6-frame file: it looped; far above the file's 2 fps: not paced.
+    assert data["pipeline_fps"] > 10
+    assert data["source_live"] is False and data["source_limited"] is False
+    assert data["note"] is None
+    assert "end of file" not in stderr
+
+
+def test_bench_options_for_each_kind_of_source(tmp_path) -> None:
+    (tmp_path / "a.png").write_bytes(b"")
+    assert bench_source_options("clip.mp4") == {"realtime": False, "loop": True}
+    assert bench_source_options(str(tmp_path)) == {"fps": None, "loop": True}
+    assert bench_source_options(str(tmp_path / "*.png")) == {"fps": None, "loop": True}
+    assert bench_source_options("synthetic:64x64@30") == {}
+    assert bench_source_options("rtsp://127.0.0.1:9/x") == {}
+
+
+def test_bench_notes_a_live_source_that_sets_the_rate(det_model, capsys) -> None:
+    code, stdout, stderr = run_cli(capsys, "bench", str(det_model), "--source",
+                                   "synthetic:128x96@20", "--frames", "8", "--warmup", "1")
+    assert code == 0, stderr
+    assert "(live, at its own rate)" in stdout
+    note = [line for line in stdout.splitlines() if line.startswith("note")]
+    assert len(note) == 1
+    assert "the source delivers" in note[0] and "the pipeline cannot go faster" in note[0]
+    assert "synthetic:640x480@0" in note[0]
+
+
+def _report(**kw: object) -> BenchReport:
+    base: dict = dict(model="m", runtime="r", source="s", frames=10, load_ms=1.0,
+                      first_inference_ms=1.0, bare_fps=200.0, pipeline_fps=29.5,
+                      bare_inference_ms=Percentiles(5.0, 5.0, 5.0), source_live=True,
+                      capture_fps=30.0)
+    base.update(kw)
+    return BenchReport(**base)
+
+
+def test_source_limit_only_for_a_live_source_slower_than_the_model() -> None:
+    limited = _report().to_dict()
+    assert limited["source_limited"] is True and "30.0 fps" in limited["note"]
+    assert _report(source_live=False).to_dict()["note"] is None  # a file: no pacing
+    assert _report(pipeline_fps=12.0).to_dict()["note"] is None  # the pipeline is slower
+    # A model slower than the camera: the model is the limit, not the source.
+    assert _report(bare_fps=25.0, pipeline_fps=24.0).to_dict()["note"] is None
+    assert _report(capture_fps=0.0).to_dict()["note"] is None
