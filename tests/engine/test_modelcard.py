@@ -281,7 +281,10 @@ def test_ssd_label_map_with_placeholder_first_gets_offset_one(tmp_path: Path):
     card = build_card(rt)
     assert card.decoder_kind == "ssd_postprocess"
     assert card.labels.offset == 1 and card.labels.name(0) == "person"
-    assert card.preprocess.raw_pixels and card.preprocess.resize == "stretch"
+    # Google's reference: tf.image.resize_with_pad (person score on squat.bmp 0.54 -> 0.73).
+    pre = card.preprocess
+    assert pre.raw_pixels and (pre.resize, pre.letterbox_align, pre.pad_value) == (
+        "letterbox", "center", 0)
 
 
 # --- real models (../shared/models) ------------------------------------------------------------
@@ -329,7 +332,10 @@ def test_real_deeplab():
 def test_real_movenet():
     card = build_card(load_runtime(real("movenet_single_pose_lightning_ptq.tflite")))
     assert card.task == "pose" and card.decoder_kind == "movenet"
-    assert card.preprocess.raw_pixels and card.preprocess.resize == "stretch"
+    # Google's reference: tf.image.resize_with_pad (person score on squat.bmp 0.54 -> 0.73).
+    pre = card.preprocess
+    assert pre.raw_pixels and (pre.resize, pre.letterbox_align, pre.pad_value) == (
+        "letterbox", "center", 0)
 
 
 def test_embedded_labels_far_too_few_fall_back_with_a_reason(tmp_path: Path):

@@ -145,6 +145,11 @@ def preprocess_choices(
         why = f"{kind} (YOLO family) expects RGB letterboxed at the centre with grey 114"
         out.update(color=("RGB", why), resize=("letterbox", why), pad=(114, why),
                    align=("center", why))  # fmt: skip
+    elif fam == "movenet":
+        why = ("MoveNet's reference feeds RGB resized with padding (tf.image.resize_with_pad: "
+               "aspect kept, centred, black)")
+        out.update(color=("RGB", why), resize=("letterbox", why), pad=(0, why),
+                   align=("center", why))  # fmt: skip
     elif fam == "mediapipe":
         why = "MediaPipe detectors take RGB with the aspect ratio kept (centred letterbox)"
         out.update(color=("RGB", why), resize=("letterbox", why), pad=(128, why),
@@ -153,7 +158,6 @@ def preprocess_choices(
         why = {
             "classification": "classifiers are trained on RGB images resized to fit",
             "segmentation": "segmentation models take the whole RGB image resized to fit",
-            "movenet": "MoveNet takes the RGB image resized to its square input",
             "ssd": "TF Object Detection SSD models take the RGB image resized to fit",
         }.get(fam, "RGB image resized to fit")
         out.update(color=("RGB", why), resize=("stretch", why))
