@@ -9,6 +9,12 @@ import numpy as np
 
 from edgeui.errors import ImageReadError
 
+# Keep gray and 16-bit as stored (as_bgr converts them) but let OpenCV apply the EXIF
+# orientation: it does for every flag except exactly IMREAD_UNCHANGED, so a phone's portrait
+# JPEG (stored sideways with Orientation=6) comes out upright, as in any image viewer. The
+# only thing lost against IMREAD_UNCHANGED is alpha, which as_bgr drops anyway.
+DECODE_FLAGS = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR
+
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
     """Any decoded image (gray, BGR, BGRA; uint8 or uint16) as contiguous BGR uint8."""
@@ -29,7 +35,8 @@ def as_bgr(image: np.ndarray) -> np.ndarray:
 
 
 def decode_image(path: str | Path) -> np.ndarray | None:
-    """An image file as BGR uint8, or None when it can't be read or decoded.
+    """An image file as BGR uint8, upright as its EXIF orientation says, or None when it can't
+    be read or decoded.
 
     np.fromfile + imdecode instead of imread: works with non-ASCII paths on Windows.
     """
@@ -37,5 +44,6 @@ def decode_image(path: str | Path) -> np.ndarray | None:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    image = cv2.imdecode(data, DECODE_FLAGS) if data.size else None
     return None if image is None else as_bgr(image)
+

@@ -1,0 +1,109 @@
+"""QA pass 2: EXIF orientation, per-file sources for image folders, model format by content."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgeui.cli import main
+from edgeui.engine.imageio import decode_image
+from edgeui.engine.sources.images import ImageSource
+from tests.helpers.modelgen import make_onnx_model
+
+RED = (0, 0, 255)
+
+
+def upright_image(h: int = 60, w: int = 100) -> np.ndarray:
+    """A clearly asymmetric picture: wider than tall, a red block in the top-left corner."""
+    img = np.full((h, w, 3), 40, np.uint8)
+    img[: h // 3, : w // 4] = RED
+    return img
+
+
+def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """``jpeg`` with an APP1 Exif segment (little-endian TIFF, one IFD entry: 0x0112 SHORT)
+    inserted right after the SOI marker, as a phone writes it."""
+    assert jpeg[:2] == b"\xff\xd8"
+    ifd = struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0)
+    tiff = b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+
+def write_phone_jpeg(path: Path, upright: np.ndarray, orientation: int = 6) -> Path:
+    """Store ``upright`` the way a camera does: pixels turned, the tag saying how to undo it."""
+    stored = {
+        6: cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE),  # viewer turns it clockwise
+        8: cv2.rotate(upright, cv2.ROTATE_90_CLOCKWISE),
+        3: cv2.rotate(upright, cv2.ROTATE_180),
+        1: upright,
+    }[orientation]
+    ok, buf = cv2.imencode(".jpg", stored, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    path.write_bytes(with_exif_orientation(buf.tobytes(), orientation))
+    return path
+
+
+def red_corner(img: np.ndarray) -> tuple[bool, bool]:
+    """(top, left): where the red block lies in a decoded BGR image."""
+    mask = (img[..., 2] > 180) & (img[..., 0] < 90)
+    ys, xs = np.nonzero(mask)
+    assert len(ys) > 50, "no red block found"
+    h, w = img.shape[:2]
+    return ys.mean() < h / 2, xs.mean() < w / 2
+
+
+# --------------------------------------------------------------------- 1. EXIF orientation
+
+
+@pytest.mark.parametrize("orientation", [6, 8, 3, 1])
+def test_decode_image_applies_exif_orientation(tmp_path, orientation) -> None:
+    path = write_phone_jpeg(tmp_path / "phone.jpg", upright_image(), orientation)
+    raw = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_UNCHANGED)
+    if orientation in (6, 8):
+        assert raw.shape[:2] == (100, 60)  # the file really stores the pixels sideways
+    img = decode_image(path)
+    assert img is not None and img.dtype == np.uint8 and img.flags["C_CONTIGUOUS"]
+    assert img.shape == (60, 100, 3)
+    assert red_corner(img) == (True, True)
+
+
+def test_decode_image_still_converts_gray_bgra_and_16_bit(tmp_path) -> None:
+    gray = np.arange(12 * 20, dtype=np.uint8).reshape(12, 20)
+    bgra = np.dstack([upright_image(12, 20), np.full((12, 20), 7, np.uint8)])
+    deep = (upright_image(12, 20).astype(np.uint16) << 8) | 0xFF
+    for name, img in {"g.png": gray, "a.png": bgra, "d.png": deep, "g16.png": deep[..., 0]}.items():
+        cv2.imwrite(str(tmp_path / name), img)
+    assert np.array_equal(decode_image(tmp_path / "g.png"), cv2.merge([gray] * 3))
+    assert np.array_equal(decode_image(tmp_path / "a.png"), upright_image(12, 20))
+    assert np.array_equal(decode_image(tmp_path / "d.png"), upright_image(12, 20))
+    assert np.array_equal(decode_image(tmp_path / "g16.png"),
+                          cv2.merge([upright_image(12, 20)[..., 0]] * 3))
+    assert decode_image(tmp_path / "missing.png") is None
+
+
+def test_image_sources_show_phone_photos_upright(tmp_path) -> None:
+    write_phone_jpeg(tmp_path / "a.jpg", upright_image(), 6)
+    write_phone_jpeg(tmp_path / "b.jpg", upright_image(), 8)
+    for uri, kwargs in [(str(tmp_path / "a.jpg"), {}), (str(tmp_path), {}),
+                        (str(tmp_path / "*.jpg"), {"hold": 1.0})]:  # fmt: skip
+        src = ImageSource(uri, **kwargs)
+        src.open()
+        frame = src.read()
+        src.close()
+        assert frame is not None and frame.image.shape == (60, 100, 3), uri
+        assert red_corner(frame.image) == (True, True), uri
+
+
+def test_infer_reports_the_upright_image_size(tmp_path, capsys) -> None:
+    photo = write_phone_jpeg(tmp_path / "portrait.jpg", upright_image(), 6)
+    model = make_onnx_model(tmp_path / "cls.onnx", input_shape=(1, 3, 32, 32))
+    code = main(["infer", str(model), str(photo), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["image"] == {"width": 100, "height": 60}
