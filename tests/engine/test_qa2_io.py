@@ -107,3 +107,43 @@ def test_infer_reports_the_upright_image_size(tmp_path, capsys) -> None:
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)["image"] == {"width": 100, "height": 60}
+
+
+# --------------------------------------------------------- 10. a folder's frames name their file
+
+
+def three_pngs(folder: Path) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for i, (h, w) in enumerate([(40, 50), (30, 70), (64, 32)]):  # sizes tell them apart
+        paths.append(folder / f"img{i}.png")
+        cv2.imwrite(str(paths[-1]), np.full((h, w, 3), 60 * i, np.uint8))
+    return paths
+
+
+def test_run_on_a_folder_names_each_file_as_the_source(tmp_path, capsys) -> None:
+    paths = three_pngs(tmp_path / "photos")
+    model = make_onnx_model(tmp_path / "cls.onnx", input_shape=(1, 3, 32, 32))
+    for uri in (str(tmp_path / "photos"), str(tmp_path / "photos" / "*.png")):
+        code = main(["run", str(model), "--source", uri, "--jsonl", "-"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+        assert [rec["source"] for rec in lines] == [str(p) for p in paths], uri
+        sizes = [(rec["image"]["height"], rec["image"]["width"]) for rec in lines]
+        assert sizes == [(40, 50), (30, 70), (64, 32)]
+
+
+def test_held_and_looping_slideshow_frames_carry_their_file(tmp_path) -> None:
+    paths = three_pngs(tmp_path / "photos")
+    src = ImageSource(str(tmp_path / "photos"), loop=True)
+    src.open()
+    seen = [src.read() for _ in range(4)]
+    src.close()
+    assert [f.source for f in seen] == [str(p) for p in paths + paths[:1]]
+    assert [f.frame_id for f in seen] == [0, 1, 2, 3]
+    held = ImageSource(str(paths[1]), hold=5.0, motion=True)  # paced: read() may say None
+    held.open()
+    frames = [f for f in (held.read() for _ in range(40)) if f is not None][:2]
+    held.close()
+    assert len(frames) == 2 and all(f.source == str(paths[1]) for f in frames)

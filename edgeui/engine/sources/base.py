@@ -74,14 +74,19 @@ class FrameSource(Protocol):
 
 
 class FrameMaker:
-    """Stamps images into Frames with an id that keeps increasing across reconnects."""
+    """Stamps images into Frames with an id that keeps increasing across reconnects.
+
+    A frame's source is the maker's URI, or ``source`` when given: a folder's frames name
+    their own image file, so results can be traced back to it.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._ids = itertools.count()
 
-    def __call__(self, image: np.ndarray) -> Frame:
-        return Frame(image, next(self._ids), time.time(), time.monotonic(), self.source)
+    def __call__(self, image: np.ndarray, source: str | None = None) -> Frame:
+        return Frame(image, next(self._ids), time.time(), time.monotonic(),
+                     self.source if source is None else source)  # fmt: skip
 
 
 class Pacer:

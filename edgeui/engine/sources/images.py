@@ -92,6 +92,7 @@ class ImageSource:
         self.live = bool(fps and fps > 0)
         self.loop = loop
         self._held: np.ndarray | None = None  # the image being held, decoded once
+        self._path = ""  # the file the current image came from: each frame's source
         self._held_since = 0.0
         self._shown = 0  # images shown so far (alternates the pan direction)
         self._pacer = Pacer(fps)
@@ -128,7 +129,7 @@ class ImageSource:
             return None
         if self.hold is None:
             image = self._next_image()
-            return self._make(image)
+            return self._make(image, self._path)
         now = time.monotonic()
         if self._held is None or now - self._held_since >= self.hold:
             self._held = self._next_image()
@@ -137,12 +138,13 @@ class ImageSource:
         if self.motion:
             direction = 1 if self._shown % 2 else -1
             return self._make(ken_burns(self._held, (now - self._held_since) / self.hold,
-                                        direction))  # fmt: skip
+                                        direction), self._path)  # fmt: skip
         # A copy: whoever gets the frame may draw on it; the held image must stay clean.
-        return self._make(self._held.copy())
+        return self._make(self._held.copy(), self._path)
 
     def _next_image(self) -> np.ndarray:
-        """Decode the next readable image (raises SourceEnded after the last one)."""
+        """Decode the next readable image and note its path (raises SourceEnded after the
+        last one)."""
         for _ in range(len(self.files)):
             if self._pos >= len(self.files):
                 if not self.loop:
@@ -152,6 +154,7 @@ class ImageSource:
             self._pos += 1
             image = self._load(path)
             if image is not None:
+                self._path = str(path)
                 return image
             log.warning("%s: cannot decode this image; skipped.", path)
         raise SourceEnded(f"{self.uri}: no readable images left.")
