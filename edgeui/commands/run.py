@@ -1,8 +1,8 @@
 """`edgeui run MODEL --source SRC`: headless live inference, one JSON line per frame.
 
-Lines go to stdout (or ``--jsonl FILE``), flushed one by one; source events and the final
-summary go to stderr. Ctrl-C and SIGTERM (systemd's stop) end the run cleanly, summary
-included, with exit code 0.
+Lines go to stdout (or ``--jsonl FILE``, started anew unless ``--append``), flushed one by
+one; source events and the final summary go to stderr. Ctrl-C and SIGTERM (systemd's stop)
+end the run cleanly, summary included, with exit code 0.
 """
 
 from __future__ import annotations
@@ -32,8 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=positive_int, help="stop after N processed frames")
     parser.add_argument("--duration", type=positive_float, help="stop after S seconds")
     parser.add_argument("--jsonl", default="-", metavar="FILE|-",
-                        help="where to write JSON lines (default: - for stdout)")
-    parser.add_argument("--csv", metavar="FILE", help="also write one CSV row per frame")
+                        help="where to write JSON lines (default: - for stdout); an existing "
+                        "file is replaced unless --append")
+    parser.add_argument("--csv", metavar="FILE", help="also write one CSV row per frame "
+                        "(an existing file is replaced unless --append)")
+    parser.add_argument("--append", action="store_true",
+                        help="add to existing --jsonl/--csv files instead of starting them "
+                        "anew (for a service that restarts)")
     parser.add_argument("--fps-limit", type=positive_float, metavar="F",
                         help="run inference at most F times per second")
     parser.add_argument("--no-retry", action="store_true",
@@ -85,8 +90,9 @@ def main(args: argparse.Namespace) -> int:
     source = open_source(args.source, **source_options(args))
     model = load_model(args.model, model_options_from_args(args))
     # Runtime warnings (a missing execution provider) were logged once as they happened.
-    sink = JsonlSink(args.jsonl, model=str(model.path), runtime=model.runtime.describe())
-    csv_sink = CsvSink(args.csv) if args.csv else None
+    sink = JsonlSink(args.jsonl, model=str(model.path), runtime=model.runtime.describe(),
+                     append=args.append)
+    csv_sink = CsvSink(args.csv, append=args.append) if args.csv else None
 
     def on_result(fr: Any) -> None:
         try:

@@ -41,22 +41,27 @@ def frame_record(fr: FrameResult, model: str = "", runtime: str = "") -> dict[st
     return out
 
 
-def _open(target: str | Path) -> tuple[TextIO, bool]:
+def _open(target: str | Path, append: bool = False) -> tuple[TextIO, bool]:
+    """(stream, whether we own it). A file starts empty unless ``append``: mixing two runs
+    in one file makes frame ids jump back and counts wrong."""
     if str(target) == "-":
         return sys.stdout, False
     path = Path(target)
     try:
-        return path.open("a", encoding="utf-8", newline=""), True
+        return path.open("a" if append else "w", encoding="utf-8", newline=""), True
     except OSError as exc:
         raise RecordError(f"{path}: cannot write results here ({exc.strerror}); "
                           "choose another file.") from exc
 
 
 class JsonlSink:
-    """Appends one JSON object per line, flushed line by line (tail -f and journald see it)."""
+    """One JSON object per line, flushed line by line (tail -f and journald see it).
 
-    def __init__(self, target: str | Path, model: str = "", runtime: str = "") -> None:
-        self.stream, self._owned = _open(target)
+    A file is started anew; ``append=True`` adds to it (a service that restarts)."""
+
+    def __init__(self, target: str | Path, model: str = "", runtime: str = "", *,
+                 append: bool = False) -> None:
+        self.stream, self._owned = _open(target, append)
         self.model, self.runtime = model, runtime
         self.lines = 0
 
@@ -106,10 +111,12 @@ def csv_row(fr: FrameResult) -> dict[str, Any]:
 
 
 class CsvSink:
-    """One CSV row per frame (header written once for a new or empty file)."""
+    """One CSV row per frame (header written once for a new or empty file).
 
-    def __init__(self, target: str | Path) -> None:
-        self.stream, self._owned = _open(target)
+    A file is started anew; ``append=True`` adds rows to it (no second header)."""
+
+    def __init__(self, target: str | Path, *, append: bool = False) -> None:
+        self.stream, self._owned = _open(target, append)
         self._writer = csv.DictWriter(self.stream, CSV_COLUMNS)
         if not self._owned or self.stream.tell() == 0:
             self._writer.writeheader()

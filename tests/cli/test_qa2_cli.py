@@ -94,3 +94,41 @@ def test_source_limit_only_for_a_live_source_slower_than_the_model() -> None:
     # A model slower than the camera: the model is the limit, not the source.
     assert _report(bare_fps=25.0, pipeline_fps=24.0).to_dict()["note"] is None
     assert _report(capture_fps=0.0).to_dict()["note"] is None
+
+
+# --- 11: --jsonl/--csv files start anew unless --append ----------------------------------
+
+def _run_to_files(capsys, model: Path, jsonl: Path, csv_path: Path, *extra: str) -> None:
+    code, _, stderr = run_cli(capsys, "run", str(model), "--source", "synthetic:64x48@0",
+                              "--frames", "3", "--jsonl", str(jsonl), "--csv", str(csv_path),
+                              *extra)
+    assert code == 0, stderr
+
+
+def test_run_replaces_existing_result_files(tmp_path, det_model, capsys) -> None:
+    jsonl, csv_path = tmp_path / "a.jsonl", tmp_path / "a.csv"
+    jsonl.write_text('{"left": "over"}\n' * 5)
+    csv_path.write_text("old,header\n1,2\n")
+    _run_to_files(capsys, det_model, jsonl, csv_path)
+    _run_to_files(capsys, det_model, jsonl, csv_path)
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert len(records) == 3 and [r["frame_id"] for r in records] == sorted(
+        r["frame_id"] for r in records)
+    assert all("left" not in r for r in records)
+    rows = csv_path.read_text().splitlines()
+    assert len(rows) == 4 and rows[0].startswith("frame_id,")
+
+
+def test_run_append_adds_to_result_files(tmp_path, det_model, capsys) -> None:
+    jsonl, csv_path = tmp_path / "b.jsonl", tmp_path / "b.csv"
+    _run_to_files(capsys, det_model, jsonl, csv_path, "--append")
+    _run_to_files(capsys, det_model, jsonl, csv_path, "--append")
+    assert len(jsonl.read_text().splitlines()) == 6
+    rows = csv_path.read_text().splitlines()
+    assert len(rows) == 7 and sum(r.startswith("frame_id,") for r in rows) == 1
+
+
+def test_systemd_unit_appends_to_its_results_file() -> None:
+    unit = (Path(__file__).resolve().parents[2] / "packaging/systemd/edgeui-run.service")
+    text = unit.read_text()
+    assert "--jsonl /var/lib/edgeui/results.jsonl" in text and "--append" in text
