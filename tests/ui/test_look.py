@@ -157,7 +157,8 @@ def test_model_list_fits_a_side_panel(qtbot, tmp_path: Path) -> None:
     picker.show()
     qtbot.waitUntil(lambda: picker.tree.topLevelItemCount() == 1, timeout=5000)
     visible = [mp.COLUMNS[c] for c in range(len(mp.COLUMNS)) if not picker.tree.isColumnHidden(c)]
-    assert visible == ["Name", "Task", "Input"]
+    assert visible == ["Name", "Task", "Runtime", "Input", "Size"]
+    assert picker.tree.columnWidth(mp.NAME) >= 100  # the name still reads
     assert picker.tree.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     assert not picker.hint.isHidden() and "Ctrl+O" in picker.hint.text()
     picker.wait_idle()

@@ -311,3 +311,21 @@ def test_the_app_without_a_display_is_one_sentence_not_a_qt_abort():
     assert done.returncode == 2
     assert done.stderr.startswith("edgeui: error: no display to open the window on")
     assert done.stderr.count("\n") == 1
+
+
+def test_a_long_header_line_ends_in_an_ellipsis_not_half_a_character(qtbot):
+    from edgeui.ui.qimage import qimage_to_bgr
+    from edgeui.ui.widgets.status_header import StatusHeader
+
+    header = StatusHeader()
+    qtbot.addWidget(header)
+    header.resize(420, 80)
+    header.detail.setText("detection  ·  onnxruntime 1.32.0 · CPUExecutionProvider · auto "
+                          "threads  ·  000000000139.jpg")
+    header.show()
+    qtbot.waitExposed(header)
+    pixels = qimage_to_bgr(header.detail.grab().toImage()).astype(int)
+    background = pixels[0, 0]
+    # Elided: the text stops short of the right edge; clipped, glyphs would run into it.
+    assert (np.abs(pixels[:, -3:] - background).sum(axis=2) < 30).all()
+    assert header.detail_text().endswith("000000000139.jpg")  # the whole text is kept

@@ -176,7 +176,9 @@ def test_stats_text(panel) -> None:
     assert panel.stat_text("end_to_end") == "41.3 / 55.0"
     assert panel.stat_text("preprocess") == "– / –"
     assert panel.stat_text("frames") == "1200 / 37"
-    assert "CPUExecutionProvider" in panel.stat_text("runtime")
+    # Short forms in the narrow column; the whole runtime in the tooltip.
+    assert panel.stat_text("runtime") == "onnxruntime 1.20\nCPU"
+    assert "CPUExecutionProvider" in panel._values["runtime"].toolTip()
     assert panel.stat_text("source_state") == "running · 0"
 
 

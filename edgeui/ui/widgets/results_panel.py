@@ -9,6 +9,7 @@ a few times a second, and only the newest pending result is ever rendered.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -399,8 +400,11 @@ class ResultsPanel(QWidget):
         room = label.width() - 4
         width = room if room >= 60 else 160
         fm = label.fontMetrics()
+        # Short forms first (the header and the tooltip keep the whole): "CPU", "1.32".
+        short = re.sub(r"ExecutionProvider\b", "", text)
+        short = re.sub(r"\b(\d+\.\d+)\.\d+\b", r"\1", short)
         label.setText("\n".join(fm.elidedText(part, Qt.TextElideMode.ElideRight, width)
-                                for part in text.split(" · ")))  # fmt: skip
+                                for part in short.split(" · ")))  # fmt: skip
         label.setToolTip(text)
 
     def stat_text(self, key: str) -> str:

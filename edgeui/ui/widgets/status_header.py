@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
@@ -38,6 +39,22 @@ def source_name(uri: str) -> str:
     return Path(uri).name or uri
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it is too narrow, instead of cutting a
+    character in half; ``text()`` stays the whole text (the tooltip shows it too)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             rect.width())
+        painter = QPainter(self)
+        try:
+            self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(),
+                                      self.isEnabled(), text, self.foregroundRole())
+        finally:
+            painter.end()
+
+
 class StatusHeader(QFrame):
     """Model name, task · runtime · provider · source, and big fps; ``set_model``,
     ``show_stats`` and ``set_source`` feed it."""
@@ -54,9 +71,10 @@ class StatusHeader(QFrame):
         self._source = ""
         self._paused = False
 
-        self.title = QLabel("No model running")
+        self.title = ElidedLabel("No model running")
         self.title.setObjectName("headerTitle")
-        self.detail = QLabel("Open a model with Ctrl+O, or drop an .onnx / .tflite file here.")
+        self.detail = ElidedLabel(
+            "Open a model with Ctrl+O, or drop an .onnx / .tflite file here.")
         self.detail.setObjectName("headerDetail")
         for label in (self.title, self.detail):
             label.setTextFormat(Qt.TextFormat.PlainText)
