@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("edgeui")
         self.setAcceptDrops(True)
         self._source_state_text: str | None = None
+        self._source_failure = ""  # the last "failed" event's message, said once
         self._fit_to_screen(1280, 800)
 
         classes = _side_widgets()
@@ -241,8 +242,12 @@ class MainWindow(QMainWindow):
         if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
             level = "error" if event.state == "failed" else "warning"
             self.notifier.notify(event.message, level)
+            if event.state == "failed":
+                self._source_failure = event.message
 
     def notify_error(self, message: str) -> None:
+        if message == self._source_failure:
+            return  # the source's "failed" event said it already (no "×2" for one problem)
         self.notifier.notify(message, "error")
 
     @staticmethod

@@ -329,3 +329,13 @@ def test_a_long_header_line_ends_in_an_ellipsis_not_half_a_character(qtbot):
     # Elided: the text stops short of the right edge; clipped, glyphs would run into it.
     assert (np.abs(pixels[:, -3:] - background).sum(axis=2) < 30).all()
     assert header.detail_text().endswith("000000000139.jpg")  # the whole text is kept
+
+
+def test_a_missing_source_is_said_once(qtbot, window):
+    shown: list[str] = []
+    window.notifier.notify = lambda m, level="error", *a: shown.append(m)
+    message = "/nope/clip.mp4: file not found; check the path."
+    window.on_state(SimpleNamespace(state="failed", message=message, retry_in=None))
+    window.notify_error(message)  # the same failure, reported by the pipeline too
+    window.notify_error("model.onnx: inference failed (boom).")
+    assert shown == [message, "model.onnx: inference failed (boom)."]
