@@ -8,6 +8,7 @@ from typing import Any
 
 from edgeui.engine.model import Model, ModelOptions
 from edgeui.engine.modelfile import read_model_file
+from edgeui.engine.runtimes.base import format_name
 from edgeui.engine.types import TensorSpec
 
 # Card fields shown in order, with the provenance key that explains each.
@@ -46,7 +47,7 @@ def inspect_loaded(model: Model) -> dict[str, Any]:
         "file": {
             "name": path.name,
             "size_bytes": path.stat().st_size if path.exists() else None,
-            "format": "ONNX" if path.suffix.lower() == ".onnx" else "TFLite",
+            "format": format_name(path),  # what chose the runtime: content, then suffix
         },
         "runtime": model.runtime.describe(),
         "runtime_warnings": list(getattr(model.runtime, "warnings", ())),

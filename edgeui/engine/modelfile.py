@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from edgeui.engine.modelcard.onnx_meta import read_onnx_header
-from edgeui.engine.runtimes.base import sniff_format
+from edgeui.engine.runtimes.base import model_format
 from edgeui.engine.runtimes.litert import read_tflite_header
 
 
@@ -145,7 +145,7 @@ def read_model_file(path: str | Path) -> dict[str, Any] | None:
     p = Path(path)
     if not p.is_file() or p.stat().st_size == 0:
         return None
-    kind = p.suffix.lower() if p.suffix.lower() in (".onnx", ".tflite") else sniff_format(p)
+    kind = model_format(p)  # by content first, as the runtime is chosen
     if kind == ".tflite":
         return read_tflite_file(p)
     if kind == ".onnx":

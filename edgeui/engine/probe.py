@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeui import errors
+from edgeui.engine.runtimes.base import check_model_path
 from edgeui.errors import EdgeUIError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -151,8 +152,10 @@ def probe_model(path: str | Path, options: Any = None, *,
     unchanged; two threads asking about the same file share one child.
     """
     p = Path(path)
-    if not p.is_file():
-        return ProbeResult(False, f"{p}: model file not found; check the path.")
+    try:
+        check_model_path(p)  # missing, a folder, empty: the sentence load_runtime gives
+    except ModelLoadError as exc:
+        return ProbeResult(False, str(exc))
     key = _cache_key(p, options)
     if key is None:
         return _run_child(p, options, timeout)

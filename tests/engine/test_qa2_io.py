@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import pytest
 
 from edgeui.cli import main
 from edgeui.engine.imageio import decode_image
+from edgeui.engine.runtimes.base import load_runtime, model_format, sniff_format
 from edgeui.engine.sources.images import ImageSource
-from tests.helpers.modelgen import make_onnx_model
+from edgeui.errors import ModelLoadError
+from tests.helpers.modelgen import make_onnx_model, make_tflite_model, write_garbage
 
 RED = (0, 0, 255)
 
@@ -147,3 +150,83 @@ def test_held_and_looping_slideshow_frames_carry_their_file(tmp_path) -> None:
     frames = [f for f in (held.read() for _ in range(40)) if f is not None][:2]
     held.close()
     assert len(frames) == 2 and all(f.source == str(paths[1]) for f in frames)
+
+
+# ----------------------------------------- 12. a model's format is read from its content
+
+
+def tiny_image(tmp_path: Path) -> Path:
+    path = tmp_path / "img.png"
+    cv2.imwrite(str(path), np.zeros((16, 16, 3), np.uint8))
+    return path
+
+
+def cli_error(capsys, *args: str) -> str:
+    """The one error sentence the CLI gives (exit 2, nothing on stdout)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", (code, out, err)
+    line = err.strip()
+    assert line.startswith("edgeui: error: ") and "\n" not in line, err
+    return line.removeprefix("edgeui: error: ")
+
+
+@pytest.fixture
+def models(tmp_path) -> dict[str, Path]:
+    """A valid ONNX and a valid TFLite model, each also copied under misleading names."""
+    onnx = make_onnx_model(tmp_path / "real.onnx", input_shape=(1, 3, 16, 16))
+    tflite = make_tflite_model(tmp_path / "real.tflite", input_shape=(1, 16, 16, 3))
+    out = {"onnx": onnx, "tflite": tflite}
+    for name, src in [("tflite_as.onnx", tflite), ("onnx_as.tflite", onnx),
+                      ("onnx_as.bin", onnx), ("tflite_as.bin", tflite)]:  # fmt: skip
+        out[name] = tmp_path / name
+        shutil.copyfile(src, out[name])
+    return out
+
+
+def test_sniff_format_reads_the_content_not_the_name(models, tmp_path) -> None:
+    assert sniff_format(models["tflite_as.onnx"]) == ".tflite"
+    assert sniff_format(models["onnx_as.tflite"]) == ".onnx"
+    assert model_format(models["onnx_as.bin"]) == ".onnx"
+    # Garbage that merely starts with 0x08 is not conclusive: the suffix decides, and the
+    # runtime's "corrupt or truncated" sentence stands.
+    junk = write_garbage(tmp_path / "junk.tflite", prefix=b"\x08")
+    assert sniff_format(junk) == "" and model_format(junk) == ".tflite"
+
+
+@pytest.mark.parametrize(("name", "real", "claimed", "fix"), [
+    ("tflite_as.onnx", "a TFLite", "ONNX", "tflite_as.tflite"),
+    ("onnx_as.tflite", "an ONNX", "TFLite", "onnx_as.onnx"),
+])  # fmt: skip
+def test_a_renamed_model_says_what_it_is_and_how_to_fix_it(models, tmp_path, capsys,
+                                                           name, real, claimed, fix) -> None:
+    with pytest.raises(ModelLoadError) as info:
+        load_runtime(models[name])
+    msg = str(info.value)
+    assert f"this file is {real} model, not {claimed}; rename it to {fix}." in msg
+    assert "corrupt" not in msg
+    assert cli_error(capsys, "infer", str(models[name]), str(tiny_image(tmp_path))) == msg
+    # inspect names the file's real format, with the same sentence.
+    assert main(["inspect", str(models[name]), "--json"]) == 2
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["file"]["format"] == real.split()[1]
+    assert payload["error"] == msg and payload["loadable"] is False
+
+
+@pytest.mark.parametrize(("name", "fmt", "runtime"), [
+    ("onnx_as.bin", "ONNX", "onnxruntime"), ("tflite_as.bin", "TFLite", "LiteRT"),
+])  # fmt: skip
+def test_inspect_reports_the_format_the_runtime_uses(models, capsys, name, fmt, runtime) -> None:
+    assert main(["inspect", str(models[name]), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["file"]["format"] == fmt
+    assert payload["runtime"].lower().startswith(runtime.lower())
+
+
+@pytest.mark.parametrize("folder", ["models", "dir.onnx", "dir.tflite"])
+def test_a_folder_given_as_the_model_is_called_a_folder(tmp_path, capsys, folder) -> None:
+    path = tmp_path / folder
+    path.mkdir()
+    expected = f"{path}: is a folder; give the path of a .onnx or .tflite file."
+    assert cli_error(capsys, "infer", str(path), str(tiny_image(tmp_path))) == expected
+    assert cli_error(capsys, "inspect", str(path)) == expected
