@@ -86,6 +86,17 @@ def list_model_files(folders: Iterable[str | Path], depth: int = 2) -> list[Path
     return sorted(found.values(), key=lambda p: (p.name.lower(), str(p)))
 
 
+def _format_of(path: Path) -> str:
+    """"ONNX"/"TFLite" by content (16 bytes read) when it says, else by the suffix."""
+    from edgeui.engine.runtimes.base import format_name
+
+    try:
+        name = format_name(path)
+    except OSError:
+        name = ""
+    return name or FORMATS.get(path.suffix.lower(), path.suffix.lstrip(".").upper() or "?")
+
+
 def quick_entry(path: str | Path) -> ModelEntry:
     """The entry for a file from its name and size only (status: not checked yet)."""
     p = Path(path)
@@ -96,7 +107,7 @@ def quick_entry(path: str | Path) -> ModelEntry:
     return ModelEntry(
         path=str(p),
         name=p.stem,
-        format=FORMATS.get(p.suffix.lower(), p.suffix.lstrip(".").upper() or "?"),
+        format=_format_of(p),
         size_bytes=size,
         message="checking…",
     )

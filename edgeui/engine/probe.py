@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeui import errors
-from edgeui.engine.runtimes.base import check_model_path
+from edgeui.engine.runtimes.base import check_model_path, model_format
 from edgeui.errors import EdgeUIError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,8 @@ def probing_enabled() -> bool:
 
 def should_probe(path: str | Path, options: Any = None) -> bool:
     """Whether loading this model in-process needs a child process to try it first."""
-    if not probing_enabled() or Path(path).suffix.lower() != ".tflite":
+    # By content: a TFLite model named .bin (or wrongly .onnx) can abort LiteRT all the same.
+    if not probing_enabled() or model_format(Path(path)) != ".tflite":
         return False
     runtime = getattr(options, "runtime", None)
     return not getattr(runtime, "delegate", None)

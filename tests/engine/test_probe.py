@@ -201,3 +201,12 @@ def test_the_model_picker_scan_survives_a_crashing_model(tmp_path):
     assert entries["net"].status_ok and entries["net"].input_size == "32x32"
     assert not entries["crash"].status_ok
     assert "LiteRT crashed" in entries["crash"].message
+
+
+def test_a_tflite_model_with_another_suffix_is_probed_by_its_content(tmp_path):
+    crash = make_crashing_tflite(tmp_path / "crash.tflite")
+    renamed = crash.rename(tmp_path / "weights.bin")
+    assert probe.should_probe(renamed)
+    with pytest.raises(ModelLoadError, match="crashed"):
+        probe.load_model(renamed)
+    assert catalog.quick_entry(renamed).format == "TFLite"
