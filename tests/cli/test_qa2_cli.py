@@ -132,3 +132,57 @@ def test_systemd_unit_appends_to_its_results_file() -> None:
     unit = (Path(__file__).resolve().parents[2] / "packaging/systemd/edgeui-run.service")
     text = unit.read_text()
     assert "--jsonl /var/lib/edgeui/results.jsonl" in text and "--append" in text
+
+
+# --- 16: the user's label list must be able to label the model's classes ------------------
+
+@pytest.mark.parametrize("names", [["a"], ["n0", "n1", "n2", "n3", "n4", "n5"]])
+def test_sidecar_label_list_of_a_wrong_length_is_one_sentence(tmp_path, det_model, capsys,
+                                                              names) -> None:
+    side = tmp_path / "labels.yaml"
+    side.write_text(f"labels: [{', '.join(names)}]\n")
+    code, stdout, stderr = run_cli(capsys, "inspect", str(det_model), "--sidecar", str(side))
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    said = "1 name" if len(names) == 1 else f"{len(names)} names"
+    assert (f"labels.yaml: labels: {said} cannot label the model's 3 classes; "
+            "give 3 names, 4 with 'background' first or 2 when class 0 is an unnamed "
+            "background.") in stderr
+
+
+@pytest.mark.parametrize(("names", "first"), [
+    (["cat", "dog", "bird"], "cat"),                 # one name per class
+    (["background", "cat", "dog", "bird"], "cat"),   # a background entry first: skipped
+    (["dog", "bird"], "class 0"),                    # output 0 an unnamed background
+])
+def test_sidecar_label_counts_that_fit_are_accepted(tmp_path, det_model, capsys, names,
+                                                    first) -> None:
+    side = tmp_path / "labels.yaml"
+    side.write_text(f"labels: [{', '.join(names)}]\n")
+    code, _, stderr = run_cli(capsys, "inspect", str(det_model), "--sidecar", str(side),
+                              "--json")
+    assert code == 0, stderr
+    from edgeui.engine.model import Model, ModelOptions
+
+    card = Model.load(det_model, ModelOptions(sidecar=side)).card
+    assert card.labels.name(0) == first and card.labels.name(1) == "dog"
+
+
+def test_labels_option_file_of_a_wrong_length_is_an_error(tmp_path, det_model, capsys) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(f"n{i}" for i in range(10)) + "\n")
+    code, _, stderr = run_cli(capsys, "inspect", str(det_model), "--labels", str(names))
+    assert code == 2
+    assert f"--labels {names}: 10 names cannot label the model's 3 classes" in stderr
+
+
+
+def test_label_count_check_follows_an_explicit_offset_and_unknown_counts() -> None:
+    from edgeui.engine.modelcard.labels import check_label_count
+    from edgeui.errors import SidecarError
+
+    check_label_count(["bg", "x", "a", "b", "c"], 3, "s.yaml", offset=2)  # names[i + 2]
+    check_label_count(["a"], None, "s.yaml")  # SSD post-process: the count is unknown
+    with pytest.raises(SidecarError, match=r"^s\.yaml: 3 names cannot label the model's "
+                       r"1 class; give 1 name or 2 with 'background' first\.$"):
+        check_label_count(["a", "b", "c"], 1, "s.yaml")

@@ -14,7 +14,7 @@ from edgeui.engine.modelcard import build_card
 from edgeui.engine.modelcard.card import SOURCES
 from edgeui.engine.runtimes.base import load_runtime
 from edgeui.engine.types import TensorSpec
-from edgeui.errors import UnsupportedModelError
+from edgeui.errors import SidecarError, UnsupportedModelError
 from tests.helpers.modelgen import make_onnx_model
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -341,11 +341,12 @@ def test_embedded_labels_far_too_few_fall_back_with_a_reason(tmp_path: Path):
     assert "1 names (ONNX metadata) cannot label 80 classes" in card.why("labels").reason
 
 
-def test_sidecar_labels_are_kept_even_when_short(tmp_path: Path):
+def test_sidecar_labels_of_a_count_that_cannot_fit_are_an_error(tmp_path: Path):
     model = detector(tmp_path)
     (tmp_path / "det.yaml").write_text("labels: [a, b]\n")
-    card = build_card(load_runtime(model))
-    assert card.labels.name(1) == "b" and card.why("labels").source == "sidecar"
+    with pytest.raises(SidecarError, match=r"det\.yaml: labels: 2 names cannot label the "
+                       r"model's 80 classes; give 80 names, 81 with 'background' first"):
+        build_card(load_runtime(model))
 
 
 def test_nchw_onnx_segmenter_uses_imagenet_mean_std(tmp_path: Path):

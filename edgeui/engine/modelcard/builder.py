@@ -21,7 +21,12 @@ from typing import Any
 from edgeui.engine.decoders.base import Sniffed, SniffHints
 from edgeui.engine.modelcard import heuristics
 from edgeui.engine.modelcard.card import ModelCard, PreprocessSpec, Provenance
-from edgeui.engine.modelcard.labels import BACKGROUND_NAMES, find_label_file, resolve_offset
+from edgeui.engine.modelcard.labels import (
+    BACKGROUND_NAMES,
+    check_label_count,
+    find_label_file,
+    resolve_offset,
+)
 from edgeui.engine.modelcard.onnx_meta import MetaResult, read_onnx_metadata
 from edgeui.engine.modelcard.sidecar import find_sidecar, load_sidecar, validate
 from edgeui.engine.modelcard.tflite_meta import read_tflite_metadata
@@ -286,6 +291,11 @@ def build_card(
     if labels_pick is not None and labels_pick[1].source in ("override", "sidecar"):
         label_path = (user.get("label_path") if labels_pick[1].source == "override"
                       else side.get("label_path"))  # fmt: skip
+        # The user's own names are never replaced, so a count that cannot fit is an error
+        # (a silent mix of their names and "class 62" would look like a model bug).
+        offset_pick = layers.pick("label_offset", ("override", "sidecar"))
+        check_label_count(labels_pick[0], num_classes, _label_origin(labels_pick[1], label_path),
+                          offset_pick[0] if offset_pick else None)
     labels = _labels(labels_pick, layers, num_classes, claim, task, provenance)
 
     # 5. Preprocessing: heuristics by family and dtype fill whatever no stronger source gave.
@@ -408,6 +418,15 @@ def _num_classes(claim: Sniffed, outputs: Sequence[Any]) -> int | None:
         n = claim.params.get("num_classes") or claim.params.get("classes")
         return n if isinstance(n, int) and n > 0 else None
     return None
+
+
+def _label_origin(prov: Provenance, label_path: str | None) -> str:
+    """Where the user's labels came from, for an error sentence."""
+    if prov.source == "override":
+        return f"--labels {label_path}" if label_path else "the labels option"
+    if label_path:
+        return f"{prov.reason}: label file {Path(label_path).name}"
+    return f"{prov.reason}: labels"
 
 
 def _labels_clearly_wrong(labels_pick: tuple[Any, Provenance], num_classes: int | None) -> bool:

@@ -191,6 +191,34 @@ def _best_by_name(files: list[LabelFile], stem: str, task: str | None) -> LabelF
     return max(files, key=lambda lf: len(words & _tokens(lf.path.stem)))
 
 
+def check_label_count(
+    names: Sequence[str], num_classes: int | None, where: str, offset: int | None = None
+) -> None:
+    """Raise SidecarError when names the user gave cannot label the model's classes.
+
+    The counts :func:`resolve_offset` can map are accepted: one name per class, one more with
+    a background entry first, one fewer when output 0 is an unnamed background, or (with an
+    explicit ``offset``) classes + offset names.
+    """
+    if not num_classes:
+        return  # unknown (SSD post-process, some segmenters): nothing to compare with
+    n = len(names)
+    if n in (num_classes - 1, num_classes, num_classes + 1):
+        return
+    if offset is not None and n == num_classes + offset:
+        return
+    def count(k: int, word: str) -> str:
+        return f"{k} {word}" if k == 1 else f"{k} {word}{'es' if word == 'class' else 's'}"
+
+    options = [count(num_classes, "name"), f"{num_classes + 1} with 'background' first"]
+    if num_classes > 1:
+        options.append(f"{num_classes - 1} when class 0 is an unnamed background")
+    raise SidecarError(
+        f"{where}: {count(n, 'name')} cannot label the model's {count(num_classes, 'class')}; "
+        f"give {', '.join(options[:-1])} or {options[-1]}."
+    )
+
+
 # --- the offset between model class indices and label positions --------------------------
 def resolve_offset(
     names: Sequence[str], num_classes: int | None, *, zero_based_real: bool = False,
