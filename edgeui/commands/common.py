@@ -45,6 +45,23 @@ def positive_float(text: str) -> float:
     return value
 
 
+def provider_name(text: str) -> str:
+    """An execution provider onnxruntime knows (short or full name); a typo fails here, before
+    the model loads. Known but unavailable ones pass: the runtime warns and falls back."""
+    try:
+        import onnxruntime
+    except ImportError:  # the ONNX runtime reports its own absence when a model needs it
+        return text
+    from edgeui.engine.runtimes.onnx import check_provider_name, known_provider_names
+    from edgeui.errors import ConfigError
+
+    try:
+        check_provider_name(text, known_provider_names(onnxruntime))
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from exc
+    return text
+
+
 def plural(n: int, word: str, words: str | None = None) -> str:
     """"1 frame", "2 frames" (``words`` for irregular plurals)."""
     return f"{n} {word if n == 1 else (words or word + 's')}"
@@ -56,6 +73,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, thresholds: bool = True
     g.add_argument("--threads", type=positive_int, help="inference threads (default: runtime's)")
     g.add_argument("--sidecar", type=Path, help="model description file (YAML or TOML)")
     g.add_argument("--provider", action="append", dest="providers", metavar="EP",
+                   type=provider_name,
                    help="ONNX Runtime execution provider, in order (cpu, cuda, tensorrt, "
                    "openvino, coreml, dml); repeat for a fallback list")
     g.add_argument("--strict-providers", action="store_true",

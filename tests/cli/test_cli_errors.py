@@ -77,7 +77,7 @@ def test_provider_warning_is_printed_once(tmp_path: Path):
     cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
     proc = subprocess.run(
         [sys.executable, "-c", "import sys; from edgeui.cli import main; sys.exit(main())",
-         "infer", str(model), str(image), "--provider", "nosuch"],
+         "infer", str(model), str(image), "--provider", "rknpu"],  # known, not in this build
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0

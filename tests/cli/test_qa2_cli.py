@@ -27,7 +27,10 @@ def det_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -186,3 +189,56 @@ def test_label_count_check_follows_an_explicit_offset_and_unknown_counts() -> No
     with pytest.raises(SidecarError, match=r"^s\.yaml: 3 names cannot label the model's "
                        r"1 class; give 1 name or 2 with 'background' first\.$"):
         check_label_count(["a", "b", "c"], 1, "s.yaml")
+
+
+# --- 17: a provider typo is an error; --delegate on an ONNX model is not silently ignored --
+
+def test_unknown_provider_name_is_exit_2_listing_the_short_names(tmp_path, det_model,
+                                                                  capsys) -> None:
+    image = tmp_path / "i.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    code, stdout, stderr = run_cli(capsys, "infer", str(det_model), str(image),
+                                   "--provider", "foo")
+    assert code == 2 and stdout == "" and stderr.count("\n") == 1
+    assert stderr.startswith("edgeui: error: --provider: unknown execution provider 'foo'; "
+                             "use one of cpu, cuda, ")
+    assert "tensorrt" in stderr and "openvino" in stderr and "CUDAExecutionProvider" in stderr
+
+
+def test_provider_names_known_or_not(det_model, caplog) -> None:
+    import onnxruntime as ort
+
+    from edgeui.engine.runtimes.base import RuntimeOptions, load_runtime
+    from edgeui.engine.runtimes.onnx import check_provider_name, known_provider_names
+    from edgeui.errors import ConfigError
+
+    known = known_provider_names(ort)
+    assert check_provider_name("CPU", known) == "CPUExecutionProvider"
+    assert check_provider_name("rknpu", known) == "RknpuExecutionProvider"
+    assert check_provider_name("CUDAExecutionProvider", known) == "CUDAExecutionProvider"
+    # The engine refuses a typo too (the app and the API do not go through argparse).
+    with pytest.raises(ConfigError, match=r"^unknown execution provider 'cpuu'; use one of cpu"):
+        load_runtime(det_model, RuntimeOptions(providers=("cpuu", "cpu")))
+    # A known provider this build lacks still only warns and falls back.
+    with caplog.at_level("WARNING"):
+        rt = load_runtime(det_model, RuntimeOptions(providers=("rknpu", "cpu")))
+    assert rt.providers == ("CPUExecutionProvider",)
+    assert "not available in this onnxruntime build" in caplog.text
+
+
+def test_delegate_for_an_onnx_model_warns_once(tmp_path, det_model) -> None:
+    import subprocess
+    import sys
+
+    image = tmp_path / "i.png"
+    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from edgeui.cli import main; sys.exit(main())",
+         "infer", str(det_model), str(image), "--delegate", "libedgetpu.so.1", "--json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    json.loads(proc.stdout)  # stdout stays clean JSON
+    lines = [line for line in proc.stderr.splitlines() if "--delegate" in line]
+    assert lines == ["edgeui: warning: det.onnx: --delegate applies to TFLite models; "
+                     "ignored for an ONNX model."], proc.stderr

@@ -83,6 +83,24 @@ def canonical_provider(name: str, known: list[str]) -> str:
     return key
 
 
+def check_provider_name(name: str, known: list[str]) -> str:
+    """The full provider name for ``name``; ConfigError when onnxruntime knows no such provider
+    at all (a typo), as opposed to a known one this build lacks (the caller warns and falls
+    back for that)."""
+    full = canonical_provider(name, known)
+    if name.strip().lower() in SHORT_PROVIDER_NAMES or full in known:
+        return full
+    raise ConfigError(
+        f"unknown execution provider {name.strip()!r}; use one of "
+        f"{', '.join(SHORT_PROVIDER_NAMES)} or a full name such as CUDAExecutionProvider."
+    )
+
+
+def known_provider_names(ort: Any) -> list[str]:
+    """Every provider name this onnxruntime knows, whether or not this build has it."""
+    return list(ort.get_all_providers()) + list(ort.get_available_providers())
+
+
 def clean_ort_message(exc: BaseException) -> str:
     """An onnxruntime exception as one short line: no status prefix, C++ frames or newlines."""
     msg = str(exc)
@@ -242,6 +260,11 @@ class OnnxRuntime:
         self.version = str(ort.__version__)
         warnings: list[str] = []
 
+        if self.options.delegate:  # an ONNX model has providers instead; never ignore silently
+            message = (f"{self.path.name}: --delegate applies to TFLite models; ignored for an "
+                       "ONNX model.")
+            log.warning("%s", message)
+            warnings.append(message)
         requested = self._choose_providers(warnings)
         so = ort.SessionOptions()
         threads = self.options.threads
@@ -300,10 +323,11 @@ class OnnxRuntime:
         if self.options.providers is None:
             chosen = [p for p in PREFERRED_PROVIDERS if p in available]
             return chosen or available
-        known = list(self._ort.get_all_providers()) + available
-        chosen = []
-        for name in self.options.providers:
-            full = canonical_provider(name, known)
+        known = known_provider_names(self._ort)
+        # A typo is an error before anything else; a known provider missing here only warns.
+        fulls = [check_provider_name(name, known) for name in self.options.providers]
+        chosen: list[str] = []
+        for full in fulls:
             if full in available:
                 if full not in chosen:
                     chosen.append(full)
