@@ -71,6 +71,7 @@ class Model:
             card.conf_threshold, card.iou_threshold, card.top_k, card.max_detections
         )
         self._nonfinite_reported = False
+        self._empty_results = 0
 
     @classmethod
     def load(cls, path: str | Path, options: ModelOptions | None = None) -> Model:
@@ -122,12 +123,19 @@ class Model:
         # NaN/Inf from a broken model: no numpy warnings on stderr; decoders drop them.
         with np.errstate(all="ignore"):
             result = self.decoder.decode(outputs, ctx)
-        if not self._nonfinite_reported and _is_empty(result) and _has_nonfinite(outputs):
+        if not self._nonfinite_reported and _is_empty(result) and self._check_empty() \
+                and _has_nonfinite(outputs):  # fmt: skip
             self._nonfinite_reported = True  # once: it would repeat on every frame
             log.warning("%s: the model's outputs contain NaN or infinite values, so its "
                         "results are missing or incomplete; the model (or its input "
                         "scaling) is broken.", self.path.name)
         return result
+
+    def _check_empty(self) -> bool:
+        """Whether to look for NaN/Inf behind this empty result: the first one and every
+        100th after it, so an empty room watched for hours costs no full scan per frame."""
+        self._empty_results += 1
+        return (self._empty_results - 1) % 100 == 0
 
     def predict(self, image: np.ndarray) -> Result:
         """Run all three stages on one BGR uint8 image; timings are filled in."""
