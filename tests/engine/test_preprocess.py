@@ -79,3 +79,23 @@ def test_nchw_per_channel_imagenet_style_normalisation():
     want = [(30 - mean[0]) / std[0], (20 - mean[1]) / std[1], (10 - mean[2]) / std[2]]
     assert tensor.shape == (1, 3, 4, 4) and tensor.flags["C_CONTIGUOUS"]
     assert tensor[0, :, 2, 2] == pytest.approx(want, rel=1e-5)
+
+
+@pytest.mark.parametrize("size", [(640, 480), (300, 700), (416, 416), (37, 91)])
+@pytest.mark.parametrize("align", ["topleft", "center"])
+@pytest.mark.parametrize("color", ["BGR", "RGB", "GRAY"])
+def test_letterbox_straight_into_nchw_equals_the_canvas_path(size, align, color):
+    """The hot path (planes written into the float tensor, only the border filled) gives
+    exactly what letterboxing a uint8 canvas and converting it gives."""
+    from edgeui.engine.preprocess import resize_image, to_tensor
+
+    spec = PreprocessSpec(input_name="x", height=416, width=416, layout="NCHW",
+                          channels=1 if color == "GRAY" else 3, color=color,
+                          resize="letterbox", pad_value=114, letterbox_align=align,
+                          mean=(123.7, 116.3, 103.5), std=(58.4, 57.1, 57.4),
+                          raw_pixels=False, dtype="float32")
+    image = np.random.default_rng(1).integers(0, 255, (size[1], size[0], 3), np.uint8)
+    fast, transform = preprocess(image, spec)
+    canvas, expected_transform = resize_image(image, spec)
+    assert transform == expected_transform
+    np.testing.assert_allclose(fast, to_tensor(canvas, spec), atol=1e-5)
