@@ -73,6 +73,15 @@ class SyntheticSource:
         self._make = FrameMaker(uri)
         self._t0 = time.monotonic()
         self._opened = False
+        # The clock's look, worked out once: per frame only its text changes.
+        self._scale = max(0.4, self.height / 480)
+        self._thickness = max(1, int(2 * self._scale))
+        (tw, th), base = cv2.getTextSize("00:00:00.000", cv2.FONT_HERSHEY_SIMPLEX,
+                                         self._scale, self._thickness)
+        self._baseline_y = int(28 * self._scale)
+        self._plate = (slice(max(0, self._baseline_y - th - 6), self._baseline_y + base + 4),
+                       slice(0, tw + 16))
+        self._second: tuple[int, str] = (-1, "")
 
     def open(self) -> None:
         self._opened = True
@@ -87,15 +96,14 @@ class SyntheticSource:
         x = int(t * 120) % self.width
         image = self._strip[:, x : x + self.width].copy()
         wall = time.time()
-        text = f"{time.strftime('%H:%M:%S', time.localtime(wall))}.{int(wall * 1000) % 1000:03d}"
-        scale = max(0.4, self.height / 480)
-        thickness = max(1, int(2 * scale))
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-        baseline_y = int(28 * scale)
+        second = int(wall)
+        if second != self._second[0]:  # strftime once a second, not once a frame
+            self._second = (second, time.strftime("%H:%M:%S", time.localtime(wall)))
+        text = f"{self._second[1]}.{int(wall * 1000) % 1000:03d}"
         # A dark plate behind the clock: readable over the white and yellow bars too.
-        image[max(0, baseline_y - th - 6) : baseline_y + base + 4, : tw + 16] = (24, 24, 24)
-        cv2.putText(image, text, (8, baseline_y), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (255, 255, 255), thickness, cv2.LINE_AA)
+        image[self._plate] = (24, 24, 24)
+        cv2.putText(image, text, (8, self._baseline_y), cv2.FONT_HERSHEY_SIMPLEX, self._scale,
+                    (255, 255, 255), self._thickness, cv2.LINE_AA)
         return self._make(image)
 
     def close(self) -> None:
