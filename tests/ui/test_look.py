@@ -149,15 +149,20 @@ def test_window_tabs_result_on_top_and_booth_header(qtbot, tmp_path: Path, monke
 
 def test_model_list_fits_a_side_panel(qtbot, tmp_path: Path) -> None:
     from edgeui.ui.widgets import model_picker as mp
+    from tests.helpers.modelgen import make_onnx_model
 
     (tmp_path / "a-model-with-a-rather-long-descriptive-name.onnx").write_bytes(b"junk")
+    # A model that loads fills task, runtime and input with long texts.
+    make_onnx_model(tmp_path / "classifier.onnx", input_shape=(1, 3, 224, 224))
     picker = mp.ModelPicker(folders=[tmp_path])
     qtbot.addWidget(picker)
     picker.resize(380, 500)
     picker.show()
-    qtbot.waitUntil(lambda: picker.tree.topLevelItemCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: picker.tree.topLevelItemCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: any(picker.tree.topLevelItem(i).text(mp.TASK) == "classification"
+                                for i in range(2)), timeout=10000)
     visible = [mp.COLUMNS[c] for c in range(len(mp.COLUMNS)) if not picker.tree.isColumnHidden(c)]
-    assert visible == ["Name", "Task", "Runtime", "Input", "Size"]
+    assert visible == ["Name", "Task", "Input"]
     assert picker.tree.columnWidth(mp.NAME) >= 100  # the name still reads
     assert picker.tree.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     assert not picker.hint.isHidden() and "Ctrl+O" in picker.hint.text()

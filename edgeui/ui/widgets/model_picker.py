@@ -159,12 +159,14 @@ class ModelPicker(QWidget):
         self.tree.setAccessibleName("Models")
         header = self.tree.header()
         # A side panel is ~400 px wide: the name takes what is left (elided, full text in
-        # the tooltip); task, runtime (its short name; the full one in the tooltip), input
-        # and size fit their contents. The status is the name's ok/error icon and tooltip.
+        # the tooltip); task and input fit their contents. Runtime, size and status are in
+        # the name's tooltip and its ok/error icon (the header shows the runtime in use):
+        # shown as columns they squeezed the name to nothing at every screen width.
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        self.tree.setColumnHidden(STATUS, True)
+        for column in (RUNTIME, SIZE, STATUS):
+            self.tree.setColumnHidden(column, True)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.itemClicked.connect(self._on_item)
