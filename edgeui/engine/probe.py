@@ -83,7 +83,9 @@ def self_command() -> list[str]:
     """The command line that runs edgeui's CLI again (the frozen app runs itself)."""
     if getattr(sys, "frozen", False):
         return [sys.executable]
-    return [sys.executable, "-m", "edgeui"]
+    # -P: the working folder is not put first on the import path, so a folder named
+    # "edgeui" there (a clone in the home folder) cannot stand in for the installed package.
+    return [sys.executable, "-P", "-m", "edgeui"]
 
 
 def probing_enabled() -> bool:
@@ -122,7 +124,7 @@ def clear_cache() -> None:
 
 def crash_message(path: Path, returncode: int) -> str:
     """The sentence for a child that died loading the model."""
-    runtime = "LiteRT" if path.suffix.lower() == ".tflite" else "The runtime"
+    runtime = "LiteRT" if model_format(path) == ".tflite" else "The runtime"
     how = f"exit code {returncode:#x}" if returncode > 255 else f"exit code {returncode}"
     if returncode < 0:
         with contextlib.suppress(ValueError):

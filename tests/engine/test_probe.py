@@ -207,6 +207,17 @@ def test_a_tflite_model_with_another_suffix_is_probed_by_its_content(tmp_path):
     crash = make_crashing_tflite(tmp_path / "crash.tflite")
     renamed = crash.rename(tmp_path / "weights.bin")
     assert probe.should_probe(renamed)
-    with pytest.raises(ModelLoadError, match="crashed"):
+    with pytest.raises(ModelLoadError, match=r"weights\.bin: LiteRT crashed"):
         probe.load_model(renamed)
     assert catalog.quick_entry(renamed).format == "TFLite"
+
+
+def test_a_folder_named_edgeui_in_the_working_folder_does_not_disable_the_check(
+        tmp_path, monkeypatch):
+    """`python -m edgeui` would import ./edgeui first: a clone in the home folder, with the
+    app started from home, turned the crash check off and the app died (QA re-test)."""
+    (tmp_path / "edgeui").mkdir()
+    monkeypatch.chdir(tmp_path)
+    model = make_crashing_tflite(tmp_path / "crash.tflite")
+    result = probe.probe_model(model)
+    assert result.checked and result.crashed, result.message
