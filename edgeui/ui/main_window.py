@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from edgeui.ui.widgets.video_view import VideoView
 from edgeui.ui.worker import InferenceWorker, error_message
 
 log = logging.getLogger(__name__)
+SAME_ERROR_S = 2.0  # one failure reported by two routes arrives within this
 
 MODEL_SUFFIXES = (".onnx", ".tflite")
 
@@ -104,7 +106,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("edgeui")
         self.setAcceptDrops(True)
         self._source_state_text: str | None = None
-        self._source_failure = ""  # the last "failed" event's message, said once
+        self._last_error: tuple[str, float] = ("", 0.0)  # message, when it was shown
         self._fit_to_screen(1280, 800)
 
         classes = _side_widgets()
@@ -240,14 +242,23 @@ class MainWindow(QMainWindow):
         ):  # the model is fine; the picture is missing
             self.results.set_status(self._model_title(self._running), f"No frames: {text}")
         if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
-            level = "error" if event.state == "failed" else "warning"
-            self.notifier.notify(event.message, level)
             if event.state == "failed":
-                self._source_failure = event.message
+                self._say_error_once(event.message)
+            else:
+                self.notifier.notify(event.message, "warning")
 
     def notify_error(self, message: str) -> None:
-        if message == self._source_failure:
-            return  # the source's "failed" event said it already (no "×2" for one problem)
+        self._say_error_once(message)
+
+    def _say_error_once(self, message: str) -> None:
+        """A failed source arrives twice, in either order: as the source's "failed" event
+        and as the pipeline's error. One problem is one card, not a "×2" badge; the same
+        sentence later (the user tries again) is shown again."""
+        now = time.monotonic()
+        last, at = self._last_error
+        self._last_error = (message, now)
+        if message == last and now - at < SAME_ERROR_S:
+            return
         self.notifier.notify(message, "error")
 
     @staticmethod

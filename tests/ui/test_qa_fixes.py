@@ -339,3 +339,8 @@ def test_a_missing_source_is_said_once(qtbot, window):
     window.notify_error(message)  # the same failure, reported by the pipeline too
     window.notify_error("model.onnx: inference failed (boom).")
     assert shown == [message, "model.onnx: inference failed (boom)."]
+    # The other order: the pipeline's error first, then the source's event.
+    other = "/nope/other.mp4: file not found; check the path."
+    window.notify_error(other)
+    window.on_state(SimpleNamespace(state="failed", message=other, retry_in=None))
+    assert shown[-1] == other and shown.count(other) == 1
