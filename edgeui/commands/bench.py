@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from edgeui.commands.common import add_model_arguments, model_options_from_args, positive_int
+from edgeui.commands.common import (
+    add_model_arguments,
+    model_options_from_args,
+    positive_int,
+    print_source_event,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +39,9 @@ def main(args: argparse.Namespace) -> int:
     open_source(args.source, **source_options)  # a bad source fails before the long part
     options = model_options_from_args(args)
 
-    def on_event(ev: object) -> None:
-        if getattr(ev, "state", "") not in ("connecting", "live"):
-            print(f"edgeui: source {ev}", file=sys.stderr)
-
     ensure_loadable(args.model, options)  # in a child first: a crash is one clear error
     report = run_bench(lambda: Model.load(args.model, options), source=args.source,
-                       frames=args.frames, warmup=max(0, args.warmup), on_event=on_event,
+                       frames=args.frames, warmup=max(0, args.warmup), on_event=print_source_event,
                        source_options=source_options)
     data = report.to_dict()
     if args.json:

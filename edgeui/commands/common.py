@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,17 @@ def model_options_from_args(args: argparse.Namespace) -> ModelOptions:
         delegate=args.delegate,
     )
     return ModelOptions(runtime=runtime, sidecar=args.sidecar, overrides=overrides)
+
+
+def print_source_event(ev: Any) -> None:
+    """A source's state change as one stderr line ("edgeui: source 0: reconnecting in 4 s…").
+
+    "failed" is left out: the command then ends with that reason as its error, said once.
+    """
+    if ev.state == "failed":
+        return
+    message = ev.message
+    prefix = f"{ev.source}: "
+    if message.startswith(prefix):  # errors name their source already
+        message = message[len(prefix):]
+    print(f"edgeui: source {ev.source}: {message}", file=sys.stderr, flush=True)

@@ -20,6 +20,7 @@ from edgeui.commands.common import (
     plural,
     positive_float,
     positive_int,
+    print_source_event,
 )
 
 
@@ -102,17 +103,8 @@ def main(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # `edgeui run ... | head`: the reader is gone
             pipeline.stop()
 
-    def on_event(ev: Any) -> None:
-        if ev.state == "failed":
-            return  # the run ends with this reason as its error: say it once, there
-        message = ev.message
-        prefix = f"{ev.source}: "
-        if message.startswith(prefix):  # errors name their source already
-            message = message[len(prefix):]
-        print(f"edgeui: source {ev.source}: {message}", file=sys.stderr, flush=True)
-
     pipeline = Pipeline(model, source, fps_limit=args.fps_limit, retry=not args.no_retry,
-                        on_result=on_result, on_event=on_event,
+                        on_result=on_result, on_event=print_source_event,
                         stall_timeout=args.stall_timeout)
 
     def on_signal(signum: int, _frame: Any) -> None:

@@ -242,3 +242,12 @@ def test_delegate_for_an_onnx_model_warns_once(tmp_path, det_model) -> None:
     lines = [line for line in proc.stderr.splitlines() if "--delegate" in line]
     assert lines == ["edgeui: warning: det.onnx: --delegate applies to TFLite models; "
                      "ignored for an ONNX model."], proc.stderr
+
+
+def test_bench_on_an_unreachable_stream_says_it_once(tmp_path, capsys):
+    model = make_onnx_model(tmp_path / "m.onnx", input_shape=(1, 3, 32, 32))
+    code = main(["bench", str(model), "--source", "rtsp://127.0.0.1:9/x", "--frames", "2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("cannot connect") == 1, err
+    assert "rtsp://127.0.0.1:9/x: rtsp://" not in err
