@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -38,6 +39,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "rate); lower leaves more CPU to inference on small devices")
     p.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
     return p
+
+
+def _x11_display_unreachable() -> bool:
+    """True only when DISPLAY names a local X server (":0") that nothing answers on, and
+    Qt has no Wayland or explicit platform to use instead (it would abort)."""
+    display = os.environ.get("DISPLAY", "")
+    match = re.fullmatch(r":(\d+)(?:\.\d+)?", display)
+    if (not sys.platform.startswith("linux") or not match or os.environ.get("QT_QPA_PLATFORM")
+            or os.environ.get("WAYLAND_DISPLAY")):  # fmt: skip
+        return False
+    import socket
+
+    path = f"/tmp/.X11-unix/X{match.group(1)}"
+    for address in ("\0" + path, path):  # the abstract socket first, as Xlib does
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)
+            try:
+                sock.connect(address)
+                return False
+            except OSError:
+                continue
+    return True
 
 
 def _display_fps(text: str) -> float:
@@ -171,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               "are not set); start it from a desktop session, set QT_QPA_PLATFORM=eglfs or "
               "linuxfb on a kiosk without a desktop, or use `edgeui run` to work headless.",
               file=sys.stderr)
+        return 2
+    elif _x11_display_unreachable():
+        print(f"edgeui: error: cannot connect to the display {os.environ['DISPLAY']} (no X "
+              f"server answers there); check that the desktop session is running and DISPLAY "
+              f"is right, or use `edgeui run` to work headless.", file=sys.stderr)
         return 2
     from edgeui.engine.sources.capture import quiet_native_logs
 

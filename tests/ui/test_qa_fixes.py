@@ -344,3 +344,14 @@ def test_a_missing_source_is_said_once(qtbot, window):
     window.notify_error(other)
     window.on_state(SimpleNamespace(state="failed", message=other, retry_in=None))
     assert shown[-1] == other and shown.count(other) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 check is Linux's")
+def test_a_display_nobody_answers_on_is_one_sentence_not_a_qt_abort():
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["DISPLAY"] = ":87"  # no X server on display 87 here
+    done = subprocess.run([sys.executable, "-m", "edgeui"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("edgeui: error: cannot connect to the display :87")
+    assert done.stderr.count("\n") == 1
