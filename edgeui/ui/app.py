@@ -41,6 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _NotifyHandler(logging.Handler):
+    def __init__(self, notify: Any) -> None:
+        super().__init__(logging.WARNING)
+        self._notify = notify
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level = "error" if record.levelno >= logging.ERROR else "warning"
+            self._notify(record.getMessage(), level, logged=True)
+        except Exception:  # pragma: no cover - a window being torn down: the log has it
+            pass
+
+
+def route_engine_warnings(notify: Any) -> logging.Handler:
+    """Show the engine's warnings in the app too, not only in the log: a provider that fell
+    back to CPU, a model whose outputs are NaN, a picture a slideshow skipped. ``notify``
+    must be safe to call from any thread (the notifier's is)."""
+    handler = _NotifyHandler(notify)
+    logging.getLogger("edgeui.engine").addHandler(handler)
+    return handler
+
+
 def _x11_display_unreachable() -> bool:
     """True only when DISPLAY names a local X server (":0") that nothing answers on, and
     Qt has no Wayland or explicit platform to use instead (it would abort)."""
@@ -232,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.set_display_fps(args.display_fps)
     bridge = _ErrorBridge(window.notify_error)
     bridge.install()
+    warnings_to_notifier = route_engine_warnings(window.notifier.notify)
     app.aboutToQuit.connect(worker.stop)  # joins the thread and releases the camera
 
     if getattr(settings, "error", None) is not None:
@@ -270,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = app.exec()
     finally:
+        logging.getLogger("edgeui.engine").removeHandler(warnings_to_notifier)
         worker.stop()
         bridge.uninstall()
     return int(code)

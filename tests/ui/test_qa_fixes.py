@@ -355,3 +355,22 @@ def test_a_display_nobody_answers_on_is_one_sentence_not_a_qt_abort():
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("edgeui: error: cannot connect to the display :87")
     assert done.stderr.count("\n") == 1
+
+
+def test_engine_warnings_reach_the_notifier_not_only_the_log(qtbot, window):
+    """E.g. a model whose outputs are NaN: the app said only "No class above the threshold"
+    while the reason went to stderr (QA re-test)."""
+    import logging
+
+    from edgeui.ui.app import route_engine_warnings
+
+    shown: list[tuple[str, str]] = []
+    handler = route_engine_warnings(
+        lambda m, level="error", *a, **k: shown.append((m, level)))
+    try:
+        logging.getLogger("edgeui.engine.model").warning("m.onnx: outputs contain NaN.")
+        logging.getLogger("edgeui.engine.model").info("loaded")  # not a warning: not shown
+        logging.getLogger("edgeui.ui.worker").warning("not the engine's")
+    finally:
+        logging.getLogger("edgeui.engine").removeHandler(handler)
+    assert shown == [("m.onnx: outputs contain NaN.", "warning")]

@@ -93,7 +93,7 @@ class Notifier(QWidget):
     """The notification area. ``notify(message, level)`` with level info|warning|error."""
 
     changed = Signal()  # a card was added, bumped or removed
-    _post = Signal(str, str, int)  # from other threads, queued to the GUI thread
+    _post = Signal(str, str, int, bool)  # from other threads, queued to the GUI thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,23 +105,26 @@ class Notifier(QWidget):
         self._post.connect(self._notify, Qt.ConnectionType.QueuedConnection)
         self.setVisible(False)
 
-    def notify(self, message: str, level: str = "error", timeout_ms: int | None = None) -> None:
+    def notify(self, message: str, level: str = "error", timeout_ms: int | None = None,
+               *, logged: bool = False) -> None:
         """Show a sentence to the user; repeats are counted, not stacked.
 
         ``timeout_ms``: how long the card stays (0: until closed); the level's default
-        when None (info 5 s, warning 8 s, errors until closed).
+        when None (info 5 s, warning 8 s, errors until closed). ``logged``: the sentence
+        is in the log already (a forwarded log record): don't write it there again.
         """
         level = level if level in LEVELS else "error"
         message = str(message).strip() or "Unknown error."
         timeout = -1 if timeout_ms is None else max(0, int(timeout_ms))
         if QThread.currentThread() is not self.thread():
-            self._post.emit(message, level, timeout)
+            self._post.emit(message, level, timeout, logged)
             return
-        self._notify(message, level, timeout)
+        self._notify(message, level, timeout, logged)
 
-    @Slot(str, str, int)
-    def _notify(self, message: str, level: str, timeout: int = -1) -> None:
-        log.log(_LOG_LEVEL[level], "%s", message)
+    @Slot(str, str, int, bool)
+    def _notify(self, message: str, level: str, timeout: int = -1, logged: bool = False) -> None:
+        if not logged:
+            log.log(_LOG_LEVEL[level], "%s", message)
         for card in self._cards:
             if card.message == message and card.level == level:
                 card.bump()
