@@ -39,9 +39,13 @@ def main(args: argparse.Namespace) -> int:
     open_source(args.source, **source_options)  # a bad source fails before the long part
     options = model_options_from_args(args)
 
+    def on_event(ev: object) -> None:  # each round reconnects: only trouble is news
+        if getattr(ev, "state", "") not in ("connecting", "live"):
+            print_source_event(ev)
+
     ensure_loadable(args.model, options)  # in a child first: a crash is one clear error
     report = run_bench(lambda: Model.load(args.model, options), source=args.source,
-                       frames=args.frames, warmup=max(0, args.warmup), on_event=print_source_event,
+                       frames=args.frames, warmup=max(0, args.warmup), on_event=on_event,
                        source_options=source_options)
     data = report.to_dict()
     if args.json:

@@ -167,6 +167,7 @@ class _PipelineRounds:
             self.pipeline.run(frames=warmup)
             self.pipeline.reset_stats()  # percentiles over measured frames only
         self.marks.clear()
+        self.pipeline.reset_rates()  # the capture rate of this round, not across the pause
         self.pipeline.run(frames=frames + 1)  # n+1 marks span n frame intervals
         if len(self.marks) > 1:
             n = len(self.marks) - 1

@@ -251,3 +251,15 @@ def test_bench_on_an_unreachable_stream_says_it_once(tmp_path, capsys):
     assert code == 2
     assert err.count("cannot connect") == 1, err
     assert "rtsp://127.0.0.1:9/x: rtsp://" not in err
+
+
+def test_bench_capture_rate_is_the_sources_own_rate_not_diluted_by_pauses():
+    """Rounds are separated by bare-runtime runs; the rate meter must not count those."""
+    from edgeui.engine.bench import run_bench
+    from tests.helpers.fake_model import FakeModel
+
+    # 10 ms per inference: each bare run between the rounds pauses the source ~0.1 s.
+    report = run_bench(lambda: FakeModel(0.01), source="synthetic:64x48@40", frames=40,
+                       rounds=4)
+    assert report.capture_fps == pytest.approx(40.0, rel=0.1)
+    assert report.source_limited
