@@ -57,10 +57,16 @@ def _setup_logging(debug: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from edgeui.ui.app import build_parser as app_parser  # argparse only: no Qt imported
+
+    app_usage = app_parser().format_usage().replace("usage: ", "", 1).strip()
     parser = Parser(
         prog="edgeui",
         description="Run ONNX and TFLite vision models on live input. "
         "Without a command, starts the desktop app.",
+        epilog=f"Without a command, the desktop app:\n  {app_usage}\n"
+        "(`edgeui --model M --help` describes its options.)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"edgeui {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -80,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return child_main(argv[1:])
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first not in COMMANDS and not {"-h", "--help", "--version"} & set(argv):
+    app_options = [a for a in argv if a.startswith("--") and a not in ("--help", "--debug")]
+    help_asked = bool({"-h", "--help"} & set(argv))
+    if first not in COMMANDS and "--version" not in argv and (not help_asked or app_options):
         # No subcommand: the desktop app, with its own options (--model, --source, ...).
         from edgeui.ui.app import main as app_main
 

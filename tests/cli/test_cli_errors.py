@@ -148,3 +148,14 @@ def test_a_model_that_crashes_its_runtime_is_one_error_not_a_dead_process(
     assert err.count("\n") == 1 and "LiteRT crashed while loading this model" in err, err
     if command == "inspect":  # what the file says is still shown, as for any refused model
         assert "input  [1x8x8x3]  uint8" in out
+
+
+def test_help_shows_the_apps_options_too(capsys):
+    with pytest.raises(SystemExit) as top:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert top.value.code == 0 and "infer" in out and "--display-fps" in out
+    with pytest.raises(SystemExit) as app:
+        main(["--display-fps", "15", "--help"])  # the app's own help, not "COMMAND: '15'..."
+    out = capsys.readouterr().out
+    assert app.value.code == 0 and "--kiosk" in out and "--display-fps" in out
