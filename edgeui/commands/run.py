@@ -22,6 +22,7 @@ from edgeui.commands.common import (
     positive_int,
     print_source_event,
 )
+from edgeui.errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +88,9 @@ def main(args: argparse.Namespace) -> int:
     from edgeui.engine.record import CsvSink, JsonlSink
     from edgeui.engine.sources import open_source
 
+    if args.csv == "-" and args.jsonl == "-":
+        raise ConfigError("--csv - and the JSON lines would both go to stdout and mix; give "
+                          "--jsonl FILE (or --csv FILE).")
     # A missing file fails here, before the model is even loaded.
     source = open_source(args.source, **source_options(args))
     model = load_model(args.model, model_options_from_args(args))

@@ -263,3 +263,17 @@ def test_bench_capture_rate_is_the_sources_own_rate_not_diluted_by_pauses():
                        rounds=4)
     assert report.capture_fps == pytest.approx(40.0, rel=0.1)
     assert report.source_limited
+
+
+def test_run_refuses_csv_and_json_lines_both_on_stdout(tmp_path, capsys):
+    model = make_onnx_model(tmp_path / "m.onnx", input_shape=(1, 3, 32, 32))
+    code = main(["run", str(model), "--source", "synthetic:32x32@0", "--frames", "2",
+                 "--csv", "-"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("edgeui: error: --csv - and the JSON lines would both go to stdout")
+    # With the JSON lines in a file, the CSV may have stdout.
+    code = main(["run", str(model), "--source", "synthetic:32x32@0", "--frames", "2",
+                 "--csv", "-", "--jsonl", str(tmp_path / "r.jsonl")])
+    out, _ = capsys.readouterr()
+    assert code == 0 and out.splitlines()[0].startswith("frame_id")
