@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
+from edgeui.engine.catalog import format_size
 from edgeui.engine.inspect import inspect_model, inspect_unloadable
 from edgeui.engine.probe import ensure_loadable
 from edgeui.errors import ModelLoadError, UnsupportedModelError
@@ -73,7 +74,7 @@ def _fmt_format_info(info: dict[str, Any]) -> str:
 def format_unloadable(info: dict[str, Any]) -> str:
     """The report for a model the runtime refused: what the file says, then why it can't run."""
     f = info["file"]
-    lines = [f"{f['name']}  ·  {f['format']}  ·  {(f['size_bytes'] or 0) / 1e6:.2f} MB"]
+    lines = [f"{f['name']}  ·  {f['format']}  ·  {format_size(f['size_bytes'] or 0)}"]
     fmt = info.get("format_info", {})
     flat = _fmt_format_info(info)
     if flat:
@@ -107,7 +108,7 @@ def format_report(info: dict[str, Any]) -> str:
     prov = card["provenance"]
     size = f["size_bytes"] or 0
     lines = [
-        f"{f['name']}  ·  {f['format']}  ·  {size / 1e6:.2f} MB",
+        f"{f['name']}  ·  {f['format']}  ·  {format_size(size)}",
         f"runtime   {info['runtime']}",
     ]
     for w in info.get("runtime_warnings", []):

@@ -277,3 +277,10 @@ def test_run_refuses_csv_and_json_lines_both_on_stdout(tmp_path, capsys):
                  "--csv", "-", "--jsonl", str(tmp_path / "r.jsonl")])
     out, _ = capsys.readouterr()
     assert code == 0 and out.splitlines()[0].startswith("frame_id")
+
+
+def test_inspect_gives_a_tiny_model_a_readable_size(tmp_path, capsys):
+    model = make_onnx_model(tmp_path / "m.onnx", input_shape=(1, 3, 32, 32))
+    assert main(["inspect", str(model)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "0.00 MB" not in first and first.endswith((" B", " KB"))
