@@ -374,3 +374,18 @@ def test_engine_warnings_reach_the_notifier_not_only_the_log(qtbot, window):
     finally:
         logging.getLogger("edgeui.engine").removeHandler(handler)
     assert shown == [("m.onnx: outputs contain NaN.", "warning")]
+
+
+def test_preview_frames_are_not_charted_as_latency(qtbot):
+    """Without a model the table says '– / –'; the chart's legend must not show a figure."""
+    from edgeui.engine.pipeline import FrameResult, StageTimings
+    from edgeui.engine.types import Frame
+    from edgeui.ui.widgets.results_panel import ResultsPanel
+
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    frame = Frame(np.zeros((8, 8, 3), np.uint8), 0, 0.0, 0.0, "synthetic")
+    panel.show_result(FrameResult(frame, None, StageTimings(0.2, end_to_end_ms=0.1), ""))
+    assert panel.chart.sample_count() == 0
+    panel.show_result(FrameResult(frame, None, StageTimings(0.2, 1.0, 8.0, 0.5, 9.9), "m"))
+    assert panel.chart.sample_count() == 1

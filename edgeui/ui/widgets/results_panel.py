@@ -185,7 +185,8 @@ class ResultsPanel(QWidget):
     def show_result(self, frame_result: Any) -> None:
         """Take the newest FrameResult; the chart gets every frame, the text is throttled."""
         timings = getattr(frame_result, "timings", None)
-        if timings is not None:
+        # A preview frame (no model) has no inference to chart: the table says "– / –" too.
+        if timings is not None and getattr(frame_result, "model_name", "x"):
             self.chart.add_sample(
                 float(getattr(timings, "end_to_end_ms", 0.0)),
                 float(getattr(timings, "inference_ms", 0.0)),
