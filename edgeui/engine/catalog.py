@@ -122,7 +122,8 @@ def _default_loader(path: Path) -> object:
     return Model.load(path)
 
 
-def _input_size(model: object) -> str:
+def input_size_text(model: object) -> str:
+    """"416x416" from a loaded model's card ("" when it has none)."""
     pre = getattr(getattr(model, "card", None), "preprocess", None)
     if pre is not None:
         return f"{pre.width}x{pre.height}"
@@ -185,7 +186,7 @@ def _loaded_entry(entry: ModelEntry, path: Path, loader: Loader) -> ModelEntry:
     result = _replace(
         entry,
         task=str(getattr(model, "task", "") or ""),
-        input_size=_input_size(model),
+        input_size=input_size_text(model),
         runtime=describe() if callable(describe) else "",
         status_ok=True,
         message="loads",

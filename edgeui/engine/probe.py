@@ -248,11 +248,6 @@ def _find_answer(stdout: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _input_size(model: Any) -> str:
-    pre = getattr(getattr(model, "card", None), "preprocess", None)
-    return f"{pre.width}x{pre.height}" if pre is not None else ""
-
-
 def _read_fd(fd: int) -> bytes:
     chunks = []
     while chunk := os.read(fd, 1 << 16):
@@ -271,12 +266,13 @@ def child_main(argv: list[str]) -> int:
     os.dup2(2, 1)  # whatever the runtime prints natively must not reach the answer
     answer: dict[str, Any]
     try:
+        from edgeui.engine.catalog import input_size_text
         from edgeui.engine.model import Model
 
         model = Model.load(argv[0], options)
         model.infer(model.dummy_feeds())  # some runtimes only fail at the first run
         answer = {"ok": True, "message": "loads", "task": str(getattr(model, "task", "") or ""),
-                  "input_size": _input_size(model), "runtime": model.runtime.describe()}
+                  "input_size": input_size_text(model), "runtime": model.runtime.describe()}
     except EdgeUIError as exc:
         answer = {"ok": False, "message": str(exc), "error": type(exc).__name__}
     except Exception as exc:  # a runtime's own exception type: still one sentence

@@ -15,17 +15,6 @@ from edgeui.engine.stats import Percentiles
 from tests.helpers.modelgen import make_onnx_model
 
 
-@pytest.fixture(scope="module")
-def det_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 64x64 anchor-free detector that always sees one 'dog' at the input's centre."""
-    out = np.zeros((1, 7, 84), np.float32)  # 4 + 3 classes, 8x8 + 4x4 + 2x2 anchors
-    out[0, :4, 10] = (32.0, 32.0, 16.0, 16.0)
-    out[0, 4 + 1, 10] = 0.9
-    path = tmp_path_factory.mktemp("models") / "det.onnx"
-    return make_onnx_model(path, input_shape=(1, 3, 64, 64), outputs=[out],
-                           metadata={"task": "detect", "names": "{0: 'cat', 1: 'dog', 2: 'bird'}"})
-
-
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     try:
         code = main(list(args))

@@ -37,6 +37,15 @@ def _classifier_tflite(path: Path, best: int = 4) -> Path:
     return make_tflite_model(path, input_shape=(1, 32, 32, 3), outputs=[logits])
 
 
+def _count_children(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record every child process the probe starts (they still run)."""
+    calls: list[object] = []
+    real_run = subprocess.run
+    monkeypatch.setattr(probe.subprocess, "run",
+                        lambda *a, **k: (calls.append(a), real_run(*a, **k))[1])
+    return calls
+
+
 def _scripted_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
     """Make the 'child' a Python one-liner instead of edgeui, to test the protocol."""
     monkeypatch.setattr(probe, "self_command", lambda: [sys.executable, "-c", script])
@@ -98,10 +107,7 @@ def test_onnx_models_and_delegates_are_not_probed(tmp_path, monkeypatch):
 
 def test_successes_are_cached_until_the_file_changes(tmp_path, monkeypatch):
     path = _classifier_tflite(tmp_path / "m.tflite")
-    calls: list[object] = []
-    real_run = subprocess.run
-    monkeypatch.setattr(probe.subprocess, "run",
-                        lambda *a, **k: (calls.append(a), real_run(*a, **k))[1])
+    calls = _count_children(monkeypatch)
     assert probe.probe_model(path).ok
     assert probe.probe_model(path).ok
     assert len(calls) == 1
@@ -123,10 +129,7 @@ def test_a_refusal_with_a_reason_is_not_cached_so_fixing_the_sidecar_is_enough(t
 
 def test_two_threads_asking_about_one_file_share_one_child(tmp_path, monkeypatch):
     path = _classifier_tflite(tmp_path / "m.tflite")
-    calls: list[object] = []
-    real_run = subprocess.run
-    monkeypatch.setattr(probe.subprocess, "run",
-                        lambda *a, **k: (calls.append(a), real_run(*a, **k))[1])
+    calls = _count_children(monkeypatch)
     results: list[probe.ProbeResult] = []
     threads = [threading.Thread(target=lambda: results.append(probe.probe_model(path)))
                for _ in range(3)]

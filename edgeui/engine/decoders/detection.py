@@ -197,7 +197,7 @@ def finish_detections(
     else:
         keep = np.flatnonzero(scores >= ctx.conf_threshold)
         keep = keep[np.argsort(-scores[keep], kind="stable")][: max(ctx.max_detections, 0)]
-    src = t.to_source_boxes(np.asarray(boxes, dtype=np.float32)[keep].reshape(-1, 4))
+    src = t.to_source_boxes(boxes[keep])  # boxes: float32 (N, 4) since the top
     ok = (src[:, 2] > src[:, 0]) & (src[:, 3] > src[:, 1])
     keep, src = keep[ok], src[ok]
     ids = class_ids[keep]
