@@ -12,11 +12,13 @@ posts at most one notification at a time; the GUI thread takes whatever is newes
 it runs. However slow the GUI, at most one result is ever waiting (never a queue of them).
 
 Deliveries are also paced at the screen's refresh rate: after one, the GUI thread keeps
-the notification gate shut for a refresh interval and then takes whatever is newest. A
-model faster than the screen thus wakes the GUI thread once per refresh (a result nobody
-could see is never delivered), not once per frame — on a 2-core machine every GUI wake-up
-pre-empts an inference thread. A result arriving after a quiet interval is delivered at
-once, so a slow model's results are never delayed.
+the notification gate shut for a refresh interval. A model faster than the screen thus
+wakes the GUI thread once per refresh (a result nobody could see is never delivered), not
+once per frame — on a 2-core machine every GUI wake-up pre-empts an inference thread. When
+the gate opens, the next result is delivered the moment it is made (so the GUI paints
+while the inference thread prepares the next frame, not mid-inference); a result waiting
+from before goes out after half an interval if none comes. A result arriving after a quiet
+interval is delivered at once, so a slow model's results are never held back long.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class InferenceWorker(QObject):
         self._latest_stats: Any = None
         self._poked = False
         self._last_stats_t = 0.0
+        self._last_result_t = 0.0
+        self._result_interval = 0.0  # seconds between results, smoothed (inference thread)
         self._last_error: tuple[str, float] = ("", 0.0)
         self._reported: BaseException | None = None
         self.results_delivered = 0
@@ -133,6 +137,11 @@ class InferenceWorker(QObject):
         self._gate.setSingleShot(True)
         self._gate.setTimerType(Qt.TimerType.PreciseTimer)
         self._gate.timeout.connect(self._reopen)
+        # After the gate opens, how long a waiting result waits for a fresher one.
+        self._stale = QTimer(self)
+        self._stale.setSingleShot(True)
+        self._stale.setTimerType(Qt.TimerType.PreciseTimer)
+        self._stale.timeout.connect(self._deliver_stale)
         self.set_max_delivery_rate(None)
         self._thread = QThread()
         self._thread.setObjectName("edgeui-inference")
@@ -300,6 +309,11 @@ class InferenceWorker(QObject):
 
     def _on_result(self, frame_result: Any) -> None:
         now = time.monotonic()
+        if self._last_result_t:
+            gap = now - self._last_result_t
+            self._result_interval += 0.2 * (gap - self._result_interval) if \
+                self._result_interval else gap
+        self._last_result_t = now
         stats = None
         if now - self._last_stats_t >= STATS_INTERVAL_S:
             self._last_stats_t = now
@@ -326,8 +340,16 @@ class InferenceWorker(QObject):
         with self._lock:
             result, self._latest = self._latest, None
             stats, self._latest_stats = self._latest_stats, None
+            if result is None and stats is None:
+                self._poked = False  # taken meanwhile (by _deliver_stale): stay open
+                return
         # _poked stays True: results meanwhile only overwrite the slot, with no wake-up.
-        self._gate.start(self._delivery_ms)
+        self._stale.stop()
+        # The gate opens half a result interval early: on average the fresh result it
+        # waits for then comes one refresh interval after this delivery.
+        early = self._result_interval * 500.0
+        self._gate.start(max(1, round(self._delivery_ms - early))
+                         if early * 2 < self._delivery_ms else self._delivery_ms)
         if result is not None:
             self.results_delivered += 1
             self.result_ready.emit(result)
@@ -336,14 +358,29 @@ class InferenceWorker(QObject):
 
     @Slot()
     def _reopen(self) -> None:
-        """GUI thread, one refresh interval after a delivery: deliver what came meanwhile,
-        or open the gate so that the next result is delivered the moment it arrives."""
+        """GUI thread, one refresh interval after a delivery: open the gate.
+
+        A result that came meanwhile is not delivered at once: a fast model's next one is
+        due within moments, and it is delivered the instant it is made. The GUI thread then
+        paints while the inference thread reads and prepares the next frame, with a core
+        to spare, not in the middle of an inference (where every millisecond the GUI takes
+        stalls the runtime's threads). A slow model's waiting result goes out after half
+        an interval (:meth:`_deliver_stale`).
+        """
         with self._lock:
             waiting = self._latest is not None or self._latest_stats is not None
-            if not waiting:
-                self._poked = False
+            self._poked = False
         if waiting:
-            self._deliver()
+            self._stale.start(max(1, self._delivery_ms // 2))
+
+    @Slot()
+    def _deliver_stale(self) -> None:
+        """GUI thread: no fresher result came; deliver the one waiting."""
+        with self._lock:
+            if self._poked:
+                return  # a fresh one is already on its way
+            self._poked = True
+        self._deliver()
 
     def _on_event(self, event: Any) -> None:
         self.state_changed.emit(event)

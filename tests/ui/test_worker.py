@@ -131,3 +131,29 @@ def test_stop_before_the_thread_started_is_clean(qtbot, fake_pipeline_factory):
     assert w.stop()
     w.start()  # after stop: refuses to start
     assert not w.is_running()
+
+
+def test_after_a_pause_in_delivery_the_fresh_result_is_shown_not_the_stale_one(
+        qtbot, fake_pipeline_factory):
+    """When the refresh gate opens, a result made during the shut interval waits for the
+    next one, which is delivered the moment it is made: the GUI paints while inference
+    prepares its next frame, and shows a newer picture. With none coming, the waiting one
+    still goes out (a slow model is never held back)."""
+    w = InferenceWorker(source=None, pipeline_factory=fake_pipeline_factory)
+    w.set_max_delivery_rate(5)  # a 200 ms gate; a waiting result waits 100 ms more
+    shown: list[str] = []
+    w.result_ready.connect(shown.append)
+    with qtbot.waitSignal(w.result_ready, timeout=2000):
+        w._on_result("a")  # the inference thread's callback, called here directly
+    w._on_result("b")  # made while the gate is shut
+    qtbot.waitUntil(lambda: not w._gate.isActive(), timeout=2000)
+    assert shown == ["a"]  # "b" waits: a fresher result is due
+    with qtbot.waitSignal(w.result_ready, timeout=2000):
+        w._on_result("c")
+    assert shown == ["a", "c"]
+    w._on_result("d")
+    qtbot.waitUntil(lambda: not w._gate.isActive(), timeout=2000)
+    with qtbot.waitSignal(w.result_ready, timeout=2000):
+        pass  # nothing fresher comes: "d" goes out after half an interval
+    assert shown == ["a", "c", "d"]
+    w.stop()

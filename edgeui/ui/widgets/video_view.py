@@ -30,6 +30,7 @@ from edgeui.ui.qimage import FrameScaler
 
 BACKGROUND = QColor(18, 18, 20)
 DEFAULT_REFRESH_HZ = 60.0
+PACING_SLACK = 0.75  # repaints may come this fraction of a refresh interval apart
 
 
 class VideoView(QWidget):
@@ -77,7 +78,9 @@ class VideoView(QWidget):
             return
         # Spaced from the previous request, not the previous paint: results the worker
         # delivers once per refresh are then painted at once, never a timer tick later.
-        wait = self._min_interval - (time.perf_counter() - self._last_update)
+        # Some slack: the worker paces deliveries to the refresh rate on average, aligned to
+        # when results are made, and a delivery a little early must not wait a whole tick.
+        wait = PACING_SLACK * self._min_interval - (time.perf_counter() - self._last_update)
         if wait <= 0.0:
             self._update_now()
         else:
