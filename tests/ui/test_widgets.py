@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent, QObject
 
 from edgeui.engine.types import (
     Classification,
@@ -214,3 +215,89 @@ def test_nice_ceiling() -> None:
     assert [nice_ceiling(v) for v in (0.0, 3.2, 7.0, 10.0, 12.0, 260.0)] == [
         1.0, 5.0, 10.0, 10.0, 20.0, 500.0,
     ]  # fmt: skip
+
+
+# ------------------------------------------------------- live numbers without relayouts
+
+
+class _LayoutRequests(QObject):
+    """Counts LayoutRequest events anywhere in the application."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def _stats(i: int) -> SimpleNamespace:
+    pct = SimpleNamespace(p50=10.0 + i, p95=20.0 + i, p99=30.0)
+    return SimpleNamespace(
+        capture_fps=30.0 + i, inference_fps=24.0 + i, processed=100 * i, dropped=i,
+        stages={"end_to_end": pct, "inference": pct, "preprocess": pct, "postprocess": pct},
+        source_state="running", source="synthetic", runtime="onnxruntime 1.20 · CPU",
+    )  # fmt: skip
+
+
+def _detections(n: int) -> Result:
+    dets = Detections(np.zeros((n, 4), np.float32), np.full(n, 0.5, np.float32),
+                      np.arange(n), tuple(f"c{i}" for i in range(n)))  # fmt: skip
+    return Result("detection", 640, 480, detections=dets)
+
+
+def test_changing_numbers_and_results_never_re_lay_out_the_window(qtbot) -> None:
+    """Several times a second, every relayout of the window is CPU taken from inference."""
+    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+    from edgeui.ui.widgets.status_header import StatusHeader
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    layout = QVBoxLayout(window)
+    header, panel = StatusHeader(), ResultsPanel()
+    layout.addWidget(header)
+    layout.addWidget(panel)
+    window.resize(400, 800)
+    window.show()
+    panel.show_stats(_stats(0))
+    panel.show_result(fr(_detections(2)))
+    header.show_stats(_stats(0))
+    panel.flush()
+    qtbot.waitExposed(window)
+    for _ in range(5):  # the first layout settles (requests post further requests)
+        QApplication.processEvents()
+    counter = _LayoutRequests()
+    QApplication.instance().installEventFilter(counter)
+    try:
+        for i in range(1, 9):  # new numbers, a flickering object count
+            panel.show_stats(_stats(i))
+            header.show_stats(_stats(i))
+            panel.show_result(fr(_detections(2 if i % 2 else 1)))
+            panel.flush()
+            QApplication.processEvents()
+    finally:
+        QApplication.instance().removeEventFilter(counter)
+    assert panel.stat_text("inference_fps") == "32.0" and header.fps.text() == "32"
+    assert panel.row_texts() == [("c0", "1")]  # the second row is blank, not removed
+    assert counter.count == 0
+
+
+def test_fewer_rows_are_removed_once_the_count_stays_lower(panel, monkeypatch) -> None:
+    from edgeui.ui.widgets import results_panel
+
+    panel.show_result(fr(_detections(3)))
+    panel.flush()
+    panel.show_result(fr(_detections(1)))
+    panel.flush()
+    assert [r.isHidden() for r in panel.rows[:3]] == [False, False, False]  # held
+    assert panel.rows[1].is_blank() and panel.row_texts() == [("c0", "1")]
+    monkeypatch.setattr(results_panel, "ROW_HOLD_S", 0.0)
+    panel.show_result(fr(_detections(1)))
+    panel.flush()
+    assert [r.isHidden() for r in panel.rows[:3]] == [False, True, True]
+    panel.show_result(fr(_detections(3)))  # more rows: shown at once
+    panel.flush()
+    assert not any(r.isHidden() for r in panel.rows[:3]) and len(panel.row_texts()) == 3

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from edgeui.ui.widgets.style import BORDER, MUTED, PANEL, SERIES
 
-REPAINT_MS = 100
+# 5 Hz: a 10 s window moves a few pixels a step; each repaint is ~1 ms of GUI thread that
+# a flat-out inference would otherwise lose (the panel is read by people, not machines).
+REPAINT_MS = 200
 
 
 def nice_ceiling(value: float) -> float:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from edgeui.ui.widgets.latency_chart import LatencyChart
+from edgeui.ui.widgets.live_text import LiveText
 from edgeui.ui.widgets.style import ACCENT, BORDER, MUTED, TEXT
 
 MAX_ROWS = 8
@@ -35,6 +36,9 @@ Row = tuple[str, float, str, QColor]  # label, bar fraction 0..1, value text, co
 RESULT_INTERVAL_S = 0.15  # text refresh at most ~7 times a second
 STATS_INTERVAL_S = 0.25
 KEYPOINT_MIN_SCORE = 0.3
+# Fewer rows than shown are blanked at once but removed only after this long: a count that
+# flickers (2 objects, 1, 2...) would otherwise re-lay out the panel every refresh.
+ROW_HOLD_S = 2.0
 
 
 def _class_color(class_id: int) -> QColor:
@@ -71,7 +75,12 @@ class BarRow(QWidget):
         self.setToolTip(f"{label}: {value_text}")
         self.update()
 
+    def is_blank(self) -> bool:
+        return not self.label and not self.value_text
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self.is_blank():
+            return  # held for a moment after the rows above it went away
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(1, 1, -1, -1)
@@ -116,18 +125,19 @@ class ResultsPanel(QWidget):
         self.title = QLabel("No model running")
         self.title.setProperty("role", "heading")
         self.title.setWordWrap(True)
-        self.summary = QLabel("Pick a model and a source to see results here.")
-        self.summary.setProperty("role", "muted")
-        self.summary.setWordWrap(True)
+        # Changes with every result: a LiveText repaints itself without re-laying out.
+        self.summary = LiveText("Pick a model and a source to see results here.", lines=2,
+                                role="muted")
         rl.addWidget(self.title)
         rl.addWidget(self.summary)
         self.rows = [BarRow() for _ in range(MAX_ROWS)]
         for row in self.rows:
             row.hide()
             rl.addWidget(row)
-        self.more = QLabel()
-        self.more.setProperty("role", "muted")
+        self.more = LiveText(role="muted")
         self.more.hide()
+        self._shown_rows = 0  # rows laid out (some may be blank, see ROW_HOLD_S)
+        self._fewer_since: float | None = None
         rl.addWidget(self.more)
         outer.addWidget(result_box)
         # The two sections, for a side panel that places them apart (result always shown,
@@ -138,7 +148,7 @@ class ResultsPanel(QWidget):
         grid = QGridLayout(stats_box)
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
-        self._values: dict[str, QLabel] = {}
+        self._values: dict[str, LiveText] = {}
         items = [
             ("capture_fps", "Capture fps"), ("inference_fps", "Inference fps"),
             ("end_to_end", "End-to-end p50 / p95 ms"), ("inference", "Inference p50 / p95 ms"),
@@ -149,13 +159,10 @@ class ResultsPanel(QWidget):
         for i, (key, text) in enumerate(items):
             name = QLabel(text)
             name.setProperty("role", "muted")
-            value = QLabel("–")
-            value.setProperty("role", "value")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setWordWrap(key in ("runtime", "source_state"))
-            # Width from the grid, not the text: changing numbers must not re-lay out the
-            # window several times a second.
-            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            # Width from the grid, height from the font: changing numbers must not re-lay
+            # out the window several times a second.
+            value = LiveText("–", lines=2 if key in ("runtime", "source_state") else 1,
+                             role="value")
             name.setObjectName(f"stat-name-{key}")
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, i, 1)
@@ -268,14 +275,24 @@ class ResultsPanel(QWidget):
             render(result)
 
     def _set_rows(self, rows: list[Row], total: int | None = None) -> None:
-        for widget, data in zip(self.rows, rows, strict=False):
+        n = min(len(rows), MAX_ROWS)
+        for widget, data in zip(self.rows[:n], rows[:n], strict=True):
             widget.set_data(*data)
-            widget.setVisible(True)
-        for widget in self.rows[len(rows) :]:
-            widget.setVisible(False)
-        extra = (total if total is not None else len(rows)) - min(len(rows), MAX_ROWS)
-        self.more.setText(f"+ {extra} more")
+        extra = (total if total is not None else len(rows)) - n
+        self.more.setText(f"+ {extra} more" if extra > 0 else "")
+        now = time.monotonic()
+        shown = self._shown_rows
+        if n < shown and (self._fewer_since is None or now - self._fewer_since < ROW_HOLD_S):
+            if self._fewer_since is None:
+                self._fewer_since = now
+            for widget in self.rows[n:shown]:
+                widget.set_data("", 0.0, "", widget.color)  # blank, still laid out
+            return
+        self._fewer_since = None
+        for i, widget in enumerate(self.rows):
+            widget.setVisible(i < n)
         self.more.setVisible(extra > 0)
+        self._shown_rows = n
 
     def _classification(self, result: Any) -> None:
         classes = list(result.classes)
@@ -414,4 +431,5 @@ class ResultsPanel(QWidget):
 
     def row_texts(self) -> list[tuple[str, str]]:
         """(label, value) of the visible rows (tests)."""
-        return [(r.label, r.value_text) for r in self.rows if not r.isHidden()]
+        return [(r.label, r.value_text) for r in self.rows
+                if not r.isHidden() and not r.is_blank()]
