@@ -91,8 +91,8 @@ class Settings:
     snapshots_dir: str = ""
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     fullscreen: bool = False
-    # Frames shown per second at most (0: the screen's refresh rate). A small device
-    # shows 15 or 30 and gives the CPU it saves to inference.
+    # Frames shown per second at most (0: automatic: the screen's refresh rate, fewer while
+    # inference runs flat out). A small device shows 15 or 30 and gives the CPU to inference.
     display_fps: float = 0.0
     models: dict[str, ModelSettings] = field(default_factory=dict)
     # Where save() writes; the first problem met while loading (the app shows it, then runs).

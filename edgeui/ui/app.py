@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kiosk", action="store_true", help="fullscreen, no side panel or toolbar")
     p.add_argument("--display-fps", type=_display_fps, metavar="FPS",
                    help="show at most FPS frames a second (default: the screen's refresh "
-                        "rate); lower leaves more CPU to inference on small devices")
+                        "rate, fewer while inference runs flat out); lower leaves more CPU to "
+                        "inference on small devices")
     p.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
     return p
 

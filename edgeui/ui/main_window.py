@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from edgeui.ui import controls
+from edgeui.ui import controls, pacing
 from edgeui.ui.widgets.side_panel import SidePanel
 from edgeui.ui.widgets.status_header import StatusHeader
 from edgeui.ui.widgets.style import icon
@@ -42,6 +42,8 @@ from edgeui.ui.worker import InferenceWorker, error_message
 
 log = logging.getLogger(__name__)
 SAME_ERROR_S = 2.0  # one failure reported by two routes arrives within this
+PACE_INTERVAL_S = 1.0  # how often the display rate is measured and steered
+PACE_GAP_S = 0.5  # results stopped this long (pause, model load): measure afresh
 
 MODEL_SUFFIXES = (".onnx", ".tflite")
 
@@ -108,6 +110,10 @@ class MainWindow(QMainWindow):
         self._source_state_text: str | None = None
         self._last_error: tuple[str, float] = ("", 0.0)  # message, when it was shown
         self._fit_to_screen(1280, 800)
+        self._user_display_fps: float | None = None  # the user's display rate, if any
+        self._display_rate: float | None = None  # the repaint cap in force (None: screen's)
+        self._pace_mark = (time.perf_counter(), time.thread_time(), 0)
+        self._last_result_t = 0.0
 
         classes = _side_widgets()
         self.view = VideoView()
@@ -214,6 +220,7 @@ class MainWindow(QMainWindow):
         w.model_changed.connect(self.on_model_changed)
         w.model_changed.connect(self.header.set_model)
         w.stats.connect(self.header.show_stats)
+        w.stats.connect(self._pace_display)
         w.model_failed.connect(self.on_model_failed)
         w.busy.connect(self.set_busy)
         self.model_picker.model_chosen.connect(self.load_model)
@@ -226,6 +233,10 @@ class MainWindow(QMainWindow):
 
     # --- worker -> view -------------------------------------------------------------------
     def on_result(self, frame_result: Any) -> None:
+        now = time.perf_counter()
+        if now - self._last_result_t > PACE_GAP_S:  # results resume: measure from here
+            self._pace_mark = (now, time.thread_time(), self.view.frames_painted)
+        self._last_result_t = now
         self._latest = frame_result
         self.view.show_frame_result(frame_result)
         self.results.show_result(frame_result)
@@ -420,14 +431,46 @@ class MainWindow(QMainWindow):
         self.resize(width, height)
 
     def set_display_fps(self, fps: float | None) -> None:
-        """Show at most ``fps`` frames a second (None or 0: the screen's refresh rate).
+        """Show at most ``fps`` frames a second (None or 0: automatic, see ``ui.pacing``).
 
         Results are then delivered and painted less often, leaving that CPU to inference:
-        on a 2-core machine painting a 60 Hz live view costs ~8 % of the inference rate.
+        on a 2-core machine painting a 60 Hz live view costs ~12 % of the inference rate.
+        A rate set here is kept as it is; automatic pacing never overrides it.
         """
         hz = fps if fps and fps > 0 else None
+        self._user_display_fps = hz
+        self._apply_display_rate(hz)
+
+    def _apply_display_rate(self, hz: float | None) -> None:
+        self._display_rate = hz
         self.worker.set_max_delivery_rate(hz)
         self.view.set_max_paint_rate(hz)
+
+    def _pace_display(self, stats: Any) -> None:
+        """Once a second (on the worker's stats): measure what the view costs the GUI
+        thread and, unless the user chose a rate, steer the repaint rate (inference first)."""
+        now, cpu, painted = time.perf_counter(), time.thread_time(), self.view.frames_painted
+        t0, cpu0, painted0 = self._pace_mark
+        elapsed = now - t0
+        if elapsed < PACE_INTERVAL_S:
+            return
+        self._pace_mark = (now, cpu, painted)
+        painted_fps = (painted - painted0) / elapsed
+        ceiling = self.view.refresh_rate()
+        if self._user_display_fps is None:
+            rate: float | None = pacing.next_display_rate(
+                painted_fps, (cpu - cpu0) / elapsed, pacing.inference_busy(stats), ceiling)
+            if rate is not None and rate >= ceiling - 0.5:
+                rate = None  # the screen's rate: not paced
+            current = self._display_rate
+            if (rate is None) != (current is None) or (
+                    rate is not None and current is not None
+                    and abs(rate - current) > 0.1 * current):  # fmt: skip
+                self._apply_display_rate(rate)
+        if hasattr(self.results, "show_display_rate"):
+            self.results.show_display_rate(
+                painted_fps, paced=self._user_display_fps is None and self._display_rate
+                is not None)  # fmt: skip
 
     def toggle_fullscreen(self) -> None:
         if self.isFullScreen():

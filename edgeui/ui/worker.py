@@ -65,6 +65,20 @@ def _default_model_loader(path: str, options: Any = None) -> Any:
     return load_model(path, options)
 
 
+def _share_cores_with_the_gui() -> None:
+    """OpenCV at one thread in the app: its work then runs where it is called (the GUI
+    thread scaling frames, the inference thread between inferences), instead of waking a
+    pool thread on a core the runtime is using — where a parallel operator waits for it.
+    Measured on 2 cores with YOLOX-nano: the engine's own rate is the same either way
+    (paired ratio 0.99-1.03), the app's rises from 0.94 to 0.96 of it."""
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except Exception:  # OpenCV missing or odd: only a speed matter
+        log.debug("cv2.setNumThreads failed", exc_info=True)
+
+
 class _Runner(QObject):
     """The QObject moved to the inference QThread; its slot runs the pipeline loop there."""
 
@@ -181,6 +195,7 @@ class InferenceWorker(QObject):
 
     def _run(self) -> None:
         """Runs in the inference thread: build the pipeline, then loop until stopped."""
+        _share_cores_with_the_gui()
         try:
             pipeline = self._factory(
                 model=None,

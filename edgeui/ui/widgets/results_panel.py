@@ -151,6 +151,7 @@ class ResultsPanel(QWidget):
         self._values: dict[str, LiveText] = {}
         items = [
             ("capture_fps", "Capture fps"), ("inference_fps", "Inference fps"),
+            ("display_fps", "Display fps"),
             ("end_to_end", "End-to-end p50 / p95 ms"), ("inference", "Inference p50 / p95 ms"),
             ("preprocess", "Preprocess p50 / p95 ms"), ("postprocess", "Postprocess p50 / p95 ms"),
             ("capture", "Capture p50 / p95 ms"), ("frames", "Processed / dropped"),
@@ -207,6 +208,15 @@ class ResultsPanel(QWidget):
         self._pending_stats = stats
         self._schedule(self._stats_timer, self._last_stats_t, STATS_INTERVAL_S,
                        self._render_stats)  # fmt: skip
+
+    def show_display_rate(self, fps: float, paced: bool = False) -> None:
+        """How many frames a second the live view painted; ``paced``: fewer on purpose."""
+        value = self._values["display_fps"]
+        value.setText(f"{fps:.1f} · paced" if paced else f"{fps:.1f}")
+        value.setToolTip(
+            "Inference runs flat out, so the view repaints less often and leaves the CPU to "
+            "it (inference first). Set a rate with --display-fps or [window] display_fps."
+            if paced else "Frames the live view painted in the last second.")
 
     def _grid_name(self, key: str) -> QLabel:
         return self.findChild(QLabel, f"stat-name-{key}")

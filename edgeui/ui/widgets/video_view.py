@@ -95,11 +95,15 @@ class VideoView(QWidget):
         """Cap repaints at ``hz``, never above the screen's refresh rate (60 Hz offscreen);
         None: the refresh rate."""
         self._paint_cap = hz if hz and hz > 0 else None
-        screen = self.screen()
-        rate = float(screen.refreshRate()) if screen is not None else 0.0
-        refresh = rate if rate >= 20.0 else DEFAULT_REFRESH_HZ
+        refresh = self.refresh_rate()
         hz = min(refresh, self._paint_cap) if self._paint_cap else refresh
         self._min_interval = 1.0 / max(1.0, float(hz))
+
+    def refresh_rate(self) -> float:
+        """The refresh rate of the screen the view is on (60 Hz when it does not say)."""
+        screen = self.screen()
+        rate = float(screen.refreshRate()) if screen is not None else 0.0
+        return rate if rate >= 20.0 else DEFAULT_REFRESH_HZ
 
     def show_frame_result(self, frame_result: object) -> None:
         """Slot for the worker's ``result_ready``: an engine FrameResult."""
