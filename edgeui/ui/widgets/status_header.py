@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from edgeui.ui.widgets.live_text import LiveText
 from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
 
 # Point sizes: (normal, large). Large is for fullscreen at a booth: ~2x for 2 m viewing.
@@ -80,11 +79,12 @@ class StatusHeader(QFrame):
         for label in (self.title, self.detail):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        # Numbers that change a few times a second: LiveText repaints without a relayout.
-        self.fps = LiveText("–", align_right=True)
+        self.fps = QLabel("–")
         self.fps.setObjectName("headerFps")
+        self.fps.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.fps_unit = QLabel("fps")
-        self.latency = LiveText("", align_right=True)
+        self.latency = QLabel("")
+        self.latency.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         left = QVBoxLayout()
         left.setSpacing(0)
@@ -166,7 +166,7 @@ class StatusHeader(QFrame):
             self.detail.setToolTip("\n".join(parts))
 
     @staticmethod
-    def _set(label: QLabel | LiveText, text: str) -> None:
+    def _set(label: QLabel, text: str) -> None:
         if label.text() != text:  # no relayout when nothing changed
             label.setText(text)
 
@@ -179,7 +179,10 @@ class StatusHeader(QFrame):
         self.fps.setStyleSheet(f"font-size: {FPS_PT[i]}pt; font-weight: bold; color: {accent};")
         for label in (self.detail, self.fps_unit, self.latency):
             label.setStyleSheet(f"font-size: {DETAIL_PT[i]}pt; color: {muted};")
-        # Room for the widest value (a LiveText's size never follows its text).
+        # A fixed size, room for the widest value: Qt re-lays out the window for a label
+        # whose text changes (several times a second, with QMainWindow's animations: CPU
+        # taken from inference) unless its size is fixed in both directions.
         for label, widest in ((self.fps, "0000"), (self.latency, "inference 000.0 ms")):
             label.ensurePolished()
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 4)
+            label.setFixedSize(label.fontMetrics().horizontalAdvance(widest) + 4,
+                               label.sizeHint().height())
