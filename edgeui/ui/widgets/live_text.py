@@ -10,7 +10,7 @@ of lines, never on its text, so a new text costs one repaint of the widget itsel
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QTextOption
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -31,6 +31,9 @@ class LiveText(QWidget):
             self.setProperty("role", role)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
+        # Opaque: it fills its rectangle with its parent's background itself, so a new
+        # text repaints this widget alone, not every ancestor beneath it up to the window.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def text(self) -> str:
         return self._text
@@ -51,10 +54,13 @@ class LiveText(QWidget):
         return QSize(0, self._height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        if not self._text:
-            return
         painter = QPainter(self)
         try:
+            parent = self.parentWidget()
+            painter.fillRect(self.rect(), (parent or self).palette().color(
+                QPalette.ColorRole.Window))
+            if not self._text:
+                return
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
             fm = painter.fontMetrics()
             if self._lines == 1:
@@ -63,8 +69,9 @@ class LiveText(QWidget):
                 painter.drawText(QRectF(self.rect()),
                                  self._align | Qt.AlignmentFlag.AlignVCenter, text)
             else:  # wrapped at words; what does not fit is clipped (the tooltip has it all)
-                flags = self._align | Qt.AlignmentFlag.AlignTop
-                painter.drawText(QRectF(self.rect()).adjusted(0, 1, 0, 0),
-                                 int(flags) | int(Qt.TextFlag.TextWordWrap), self._text)
+                option = QTextOption(self._align | Qt.AlignmentFlag.AlignTop)
+                # A word wider than the line (a path, a URL) is broken inside, not cut off.
+                option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+                painter.drawText(QRectF(self.rect()).adjusted(0, 1, 0, 0), self._text, option)
         finally:
             painter.end()
