@@ -140,6 +140,7 @@ class InferenceWorker(QObject):
         self._last_stats_t = 0.0
         self._last_result_t = 0.0
         self._result_interval = 0.0  # seconds between results, smoothed (inference thread)
+        self._due = 0.0  # when the next delivery is due on the refresh schedule (GUI thread)
         self._last_error: tuple[str, float] = ("", 0.0)
         self._reported: BaseException | None = None
         self.results_delivered = 0
@@ -360,11 +361,21 @@ class InferenceWorker(QObject):
                 return
         # _poked stays True: results meanwhile only overwrite the slot, with no wake-up.
         self._stale.stop()
-        # The gate opens half a result interval early: on average the fresh result it
-        # waits for then comes one refresh interval after this delivery.
-        early = self._result_interval * 500.0
-        self._gate.start(max(1, round(self._delivery_ms - early))
-                         if early * 2 < self._delivery_ms else self._delivery_ms)
+        # Deliveries keep to a schedule one refresh interval apart, and the gate opens half
+        # a result interval before the next slot: the fresh result it waits for comes
+        # nearest that slot, so results go out at the cap on average and never above it
+        # (opened half a result early after each delivery instead, every result of a model
+        # up to 1.5 times faster than the cap went through). A delivery away from its slot
+        # (a slow model, a pause) starts the schedule afresh.
+        interval = self._delivery_ms / 1000.0
+        half = self._result_interval / 2.0
+        now = time.monotonic()
+        if 2.0 * half < interval:
+            self._due = self._due + interval if now - self._due <= half else now + interval
+            wait = self._due - half - now
+        else:
+            self._due, wait = now + interval, interval
+        self._gate.start(max(1, round(wait * 1000.0)))
         if result is not None:
             self.results_delivered += 1
             self.result_ready.emit(result)
@@ -386,7 +397,10 @@ class InferenceWorker(QObject):
             waiting = self._latest is not None or self._latest_stats is not None
             self._poked = False
         if waiting:
-            self._stale.start(max(1, self._delivery_ms // 2))
+            # The fresh one is due within a result interval (the gate may open just after
+            # a result): waiting less would deliver the stale one just before it comes.
+            fresh_ms = math.ceil(self._result_interval * 1250.0)
+            self._stale.start(max(1, self._delivery_ms // 2, min(self._delivery_ms, fresh_ms)))
 
     @Slot()
     def _deliver_stale(self) -> None:
