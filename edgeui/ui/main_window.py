@@ -234,8 +234,13 @@ class MainWindow(QMainWindow):
     # --- worker -> view -------------------------------------------------------------------
     def on_result(self, frame_result: Any) -> None:
         now = time.perf_counter()
-        if now - self._last_result_t > PACE_GAP_S:  # results resume: measure from here
+        gap = now - self._last_result_t
+        # Results resume after a pause or a model load: measure from here. A source slow all
+        # along (a 1 fps slideshow, a 2 fps model) has such a gap between every two results:
+        # that is its rate, and resetting on it would never let a measurement finish.
+        if gap > PACE_GAP_S and gap > 3.0 * getattr(self, "_result_gap", 0.0):
             self._pace_mark = (now, time.thread_time(), self.view.frames_painted)
+        self._result_gap = gap
         self._last_result_t = now
         self._latest = frame_result
         self.view.show_frame_result(frame_result)
@@ -459,7 +464,8 @@ class MainWindow(QMainWindow):
         ceiling = self.view.refresh_rate()
         if self._user_display_fps is None:
             rate: float | None = pacing.next_display_rate(
-                painted_fps, (cpu - cpu0) / elapsed, pacing.inference_busy(stats), ceiling)
+                painted_fps, (cpu - cpu0) / elapsed, pacing.inference_busy(stats), ceiling,
+                paced=self._display_rate is not None)
             if rate is not None and rate >= ceiling - 0.5:
                 rate = None  # the screen's rate: not paced
             current = self._display_rate

@@ -20,6 +20,9 @@ from typing import Any
 GUI_SHARE = 0.045  # of one core: about what keeps the app within 5 % of the engine alone
 MIN_FPS = 15.0  # below this a live view stops looking live
 BUSY = 0.8  # the inference thread works this fraction of the time or more: flat out
+# Once paced, inference works a little less per frame (pacing frees CPU): it stays paced
+# until busy falls this much below BUSY, or a model near the line flips every second.
+BUSY_HYSTERESIS = 0.1
 STEP = 0.5  # move this far (in log terms) towards the target per adjustment: no hunting
 
 
@@ -43,14 +46,17 @@ def inference_busy(stats: Any) -> float:
 
 
 def next_display_rate(painted_fps: float, gui_share: float, busy: float, ceiling: float,
-                      *, budget: float = GUI_SHARE, floor: float = MIN_FPS) -> float:
+                      *, budget: float = GUI_SHARE, floor: float = MIN_FPS,
+                      paced: bool = False) -> float:
     """The live view's next repaint cap (frames a second).
 
     ``painted_fps`` and ``gui_share`` (GUI-thread CPU seconds per second) were measured
-    over the last interval; ``ceiling`` is the screen's refresh rate.
+    over the last interval; ``ceiling`` is the screen's refresh rate; ``paced``: the view
+    is paced now (see :data:`BUSY_HYSTERESIS`).
     """
     ceiling = max(1.0, float(ceiling))
-    if busy < BUSY or painted_fps <= 0.0 or gui_share <= 0.0:
+    flat_out = BUSY - BUSY_HYSTERESIS if paced else BUSY
+    if busy < flat_out or painted_fps <= 0.0 or gui_share <= 0.0:
         return ceiling
     target = painted_fps * budget / gui_share
     rate = math.exp(math.log(painted_fps) + STEP * (math.log(target) - math.log(painted_fps)))
