@@ -34,6 +34,8 @@ class LiveText(QWidget):
         # Opaque: it fills its rectangle with its parent's background itself, so a new
         # text repaints this widget alone, not every ancestor beneath it up to the window.
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        # A QLabel's text is what a screen reader says; a painted widget must say it too.
+        self.setAccessibleName(self._text)
 
     def text(self) -> str:
         return self._text
@@ -42,6 +44,7 @@ class LiveText(QWidget):
         text = str(text)
         if text != self._text:
             self._text = text
+            self.setAccessibleName(text)
             self.update()  # a repaint of this widget only: no layout
 
     def _height(self) -> int:

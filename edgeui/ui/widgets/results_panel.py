@@ -138,6 +138,8 @@ class ResultsPanel(QWidget):
         self.more.hide()
         self._shown_rows = 0  # rows laid out (some may be blank, see ROW_HOLD_S)
         self._fewer_since: float | None = None
+        # Ends a hold even when no new result comes (paused, the source ended).
+        self._hold_timer = QTimer(self, singleShot=True, timeout=self._end_row_hold)
         rl.addWidget(self.more)
         outer.addWidget(result_box)
         # The two sections, for a side panel that places them apart (result always shown,
@@ -295,13 +297,26 @@ class ResultsPanel(QWidget):
         if n < shown and (self._fewer_since is None or now - self._fewer_since < ROW_HOLD_S):
             if self._fewer_since is None:
                 self._fewer_since = now
+                self._hold_timer.start(int(ROW_HOLD_S * 1000) + 1)
             for widget in self.rows[n:shown]:
                 widget.set_data("", 0.0, "", widget.color)  # blank, still laid out
             return
         self._fewer_since = None
+        self._hold_timer.stop()
         for i, widget in enumerate(self.rows):
             widget.setVisible(i < n)
         self.more.setVisible(extra > 0)
+        self._shown_rows = n
+
+    def _end_row_hold(self) -> None:
+        """The hold is over and no result came since: remove the rows left blank."""
+        if self._fewer_since is None:
+            return
+        self._fewer_since = None
+        n = sum(1 for row in self.rows[:self._shown_rows] if not row.is_blank())
+        for i, widget in enumerate(self.rows):
+            widget.setVisible(i < n)
+        self.more.setVisible(bool(self.more.text()))
         self._shown_rows = n
 
     def _classification(self, result: Any) -> None:
