@@ -17,7 +17,8 @@ wakes the GUI thread once per refresh (a result nobody could see is never delive
 once per frame — on a 2-core machine every GUI wake-up pre-empts an inference thread. When
 the gate opens, the next result is delivered the moment it is made (so the GUI paints
 while the inference thread prepares the next frame, not mid-inference); a result waiting
-from before goes out after half an interval if none comes. A result arriving after a quiet
+from before goes out if none comes within a result interval (half a refresh interval at least,
+a whole one at most). A result arriving after a quiet
 interval is delivered at once, so a slow model's results are never held back long.
 """
 
@@ -390,8 +391,8 @@ class InferenceWorker(QObject):
         due within moments, and it is delivered the instant it is made. The GUI thread then
         paints while the inference thread reads and prepares the next frame, with a core
         to spare, not in the middle of an inference (where every millisecond the GUI takes
-        stalls the runtime's threads). A slow model's waiting result goes out after half
-        an interval (:meth:`_deliver_stale`).
+        stalls the runtime's threads). A waiting result goes out when no fresher one came
+        within a result interval (:meth:`_deliver_stale`).
         """
         with self._lock:
             waiting = self._latest is not None or self._latest_stats is not None
