@@ -134,7 +134,7 @@ class App:
         self.worker.start()
         QTimer.singleShot(30000, loop.quit)
         loop.exec()  # until the model is running
-        self.spin(1.0)  # warm-up
+        self.spin(5.0)  # warm-up, and the display pacing settles (it steps once a second)
         self.note = ""
         self.lags: list[float] = []
         self.gui_cpu: list[float] = []  # GUI-thread CPU seconds per second, per round
