@@ -26,6 +26,13 @@ from edgeui.engine.stats import Percentiles
 DEFAULT_SOURCE = "synthetic:640x480@0"  # unpaced: frames on demand, as fast as inference
 # A live source whose rate the pipeline reaches within this fraction was the limit.
 SOURCE_LIMIT_MARGIN = 0.9
+DEFAULT_ROUNDS = 8
+# A round whose pipeline inference p50 differs from its own bare p50 by more than this ran
+# on a machine that changed speed in between (turbo, thermal limits, a shared host that
+# switches clock): comparing its two halves would compare two machines.
+SAME_CLOCK = 0.25
+# ... or by more than this: a tiny model's time varies more than a quarter with the caches.
+SAME_CLOCK_MS = 1.0
 
 
 def bench_source_options(uri: str) -> dict[str, Any]:
@@ -88,6 +95,8 @@ class BenchReport:
     peak_rss_mb: float = 0.0
     source_live: bool = False  # paced by the source (camera, stream, synthetic@N)
     capture_fps: float = 0.0  # frames a second the source delivered while measured
+    rounds: int = 1  # bare/pipeline round pairs run
+    rounds_counted: int = 1  # ... and counted (the machine kept its speed within them)
 
     @property
     def ratio(self) -> float:
@@ -102,7 +111,14 @@ class BenchReport:
 
     @property
     def note(self) -> str | None:
-        return source_limit_note(self.capture_fps) if self.source_limited else None
+        notes = []
+        if self.rounds_counted < self.rounds:
+            notes.append(f"{self.rounds - self.rounds_counted} of {self.rounds} rounds not "
+                         "counted: the machine changed speed during them (its inference time "
+                         "moved by more than a quarter)")
+        if self.source_limited:
+            notes.append(source_limit_note(self.capture_fps))
+        return "; ".join(notes) or None
 
     def to_dict(self) -> dict[str, Any]:
         pre = self.stages_ms.get("preprocess", Percentiles()).p50
@@ -127,6 +143,7 @@ class BenchReport:
             "source_live": self.source_live,
             "capture_fps": round(self.capture_fps, 2),
             "source_limited": self.source_limited,
+            "rounds": self.rounds, "rounds_counted": self.rounds_counted,
             "note": self.note,
         }
 
@@ -146,54 +163,74 @@ def bare_loop(model: Any, frames: int, warmup: int = 5) -> tuple[float, list[flo
     return (frames / elapsed if elapsed > 0 else 0.0), times
 
 
+@dataclass
+class _Round:
+    bare_ms: list[float]  # per bare call
+    bare_seconds: float
+    frames: int  # pipeline frame intervals measured
+    seconds: float
+    timings: list[Any]  # the pipeline's StageTimings per frame
+    capture_fps: float
+
+    @property
+    def steady(self) -> bool:
+        """Whether the machine ran both halves of the round at the same speed."""
+        inf = [t.inference_ms for t in self.timings]
+        if not self.bare_ms or not inf:
+            return True
+        bare, piped = float(np.median(self.bare_ms)), float(np.median(inf))
+        return abs(piped - bare) <= max(SAME_CLOCK * bare, SAME_CLOCK_MS)
+
+
 class _PipelineRounds:
-    """One pipeline run several times; fps and percentiles over the measured frames only."""
+    """One pipeline run several times, each round measured on its own."""
 
     def __init__(self, model: Any, source: str, window: int,
                  on_event: Callable[[Any], None] | None,
                  source_options: dict[str, Any] | None = None) -> None:
         self.marks: list[float] = []
-        self.frames = 0
-        self.seconds = 0.0
-        self._captured = 0.0  # sum of capture fps x frames, for a frame-weighted mean
+        self.timings: list[Any] = []
         self.pipeline = Pipeline(model, source, on_result=self._on_result, on_event=on_event,
                                  window=window, retry=False, source_options=source_options)
 
-    def _on_result(self, _fr: Any) -> None:
+    def _on_result(self, fr: Any) -> None:
         self.marks.append(time.perf_counter())
+        self.timings.append(fr.timings)
 
-    def run(self, frames: int, warmup: int = 0) -> None:
+    def run(self, frames: int, warmup: int = 0) -> tuple[int, float, list[Any], float]:
+        """(frame intervals, seconds, their timings, the source's rate meanwhile)."""
         if warmup:
             self.pipeline.run(frames=warmup)
-            self.pipeline.reset_stats()  # percentiles over measured frames only
         self.marks.clear()
+        self.timings.clear()
         self.pipeline.reset_rates()  # the capture rate of this round, not across the pause
         self.pipeline.run(frames=frames + 1)  # n+1 marks span n frame intervals
-        if len(self.marks) > 1:
-            n = len(self.marks) - 1
-            self.frames += n
-            self.seconds += self.marks[-1] - self.marks[0]
-            # Read at once: the meter decays once frames stop coming.
-            self._captured += self.pipeline.stats().capture_fps * n
+        if len(self.marks) < 2:
+            return 0, 0.0, [], 0.0
+        # Read at once: the meter decays once frames stop coming.
+        capture_fps = self.pipeline.stats().capture_fps
+        return (len(self.marks) - 1, self.marks[-1] - self.marks[0], list(self.timings[1:]),
+                capture_fps)
 
-    @property
-    def fps(self) -> float:
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
 
-    @property
-    def capture_fps(self) -> float:
-        return self._captured / self.frames if self.frames else 0.0
+def _stage_percentiles(timings: list[Any]) -> dict[str, Percentiles]:
+    columns: dict[str, list[float]] = {k: [] for k in STAGES}
+    for t in timings:
+        for k, v in t.as_dict().items():
+            columns[k].append(v)
+    return {k: percentiles(v) for k, v in columns.items()}
 
 
 def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
-              frames: int = 200, warmup: int = 5, rounds: int = 4,
+              frames: int = 200, warmup: int = 5, rounds: int = DEFAULT_ROUNDS,
               on_event: Callable[[Any], None] | None = None,
               source_options: dict[str, Any] | None = None) -> BenchReport:
     """Load the model (timed), then measure the bare loop and the full pipeline.
 
     The two are interleaved in ``rounds`` chunks, so a change of machine load or clock
-    speed during the benchmark affects both sides of the ratio alike. ``source_options``
-    default to :func:`bench_source_options` (files unpaced and looped).
+    speed during the benchmark affects both sides of the ratio alike; a round in which the
+    machine changed speed between its two halves is not counted (see :data:`SAME_CLOCK`).
+    ``source_options`` default to :func:`bench_source_options` (files unpaced and looped).
     """
     if source_options is None:
         source_options = bench_source_options(source)
@@ -208,17 +245,21 @@ def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
     first_ms = (time.perf_counter() - t0) * 1e3
     rounds = max(1, min(rounds, frames))
     chunk = [frames // rounds + (1 if i < frames % rounds else 0) for i in range(rounds)]
-    bare_times: list[float] = []
-    bare_seconds = 0.0
     piped = _PipelineRounds(model, source, max(frames, 10), on_event, source_options)
+    measured: list[_Round] = []
     for i, n in enumerate(chunk):
         fps, times = bare_loop(model, n, warmup if i == 0 else 0)
-        bare_times += times
-        bare_seconds += n / fps if fps else 0.0
-        piped.run(n, warmup if i == 0 else 0)
+        measured.append(_Round(times, n / fps if fps else 0.0,
+                               *piped.run(n, warmup if i == 0 else 0)))
+    counted = [r for r in measured if r.steady] or measured
+    bare_times = [ms for r in counted for ms in r.bare_ms]
+    bare_seconds = sum(r.bare_seconds for r in counted)
     bare_fps = len(bare_times) / bare_seconds if bare_seconds > 0 else 0.0
-    pipeline_fps, pipeline = piped.fps, piped.pipeline
-    stats = pipeline.stats()
+    piped_frames = sum(r.frames for r in counted)
+    piped_seconds = sum(r.seconds for r in counted)
+    pipeline_fps = piped_frames / piped_seconds if piped_seconds > 0 else 0.0
+    capture_fps = (sum(r.capture_fps * r.frames for r in counted) / piped_frames
+                   if piped_frames else 0.0)
     try:
         runtime = model.runtime.describe()
     except Exception:
@@ -227,7 +268,9 @@ def run_bench(model_loader: Callable[[], Any], source: str = DEFAULT_SOURCE,
         model=str(getattr(model, "path", getattr(model, "name", ""))), runtime=runtime,
         source=source, frames=frames, load_ms=load_ms, first_inference_ms=first_ms,
         bare_fps=bare_fps, pipeline_fps=pipeline_fps,
-        bare_inference_ms=percentiles(bare_times), stages_ms=dict(stats.stages),
-        dropped=stats.dropped, peak_rss_mb=peak_rss_mb(),
-        source_live=source_live, capture_fps=piped.capture_fps,
+        bare_inference_ms=percentiles(bare_times),
+        stages_ms=_stage_percentiles([t for r in counted for t in r.timings]),
+        dropped=piped.pipeline.stats().dropped, peak_rss_mb=peak_rss_mb(),
+        source_live=source_live, capture_fps=capture_fps,
+        rounds=len(measured), rounds_counted=len(counted),
     )
