@@ -123,6 +123,9 @@ class MainWindow(QMainWindow):
         self.notifier = _new(classes["notifier"], settings, self)
         self.model_picker = _new(classes["model_picker"], settings, self)
         self.source_picker = _new(classes["source_picker"], settings, self)
+        recent = getattr(settings, "recent_sources", None)
+        if recent and hasattr(self.source_picker, "set_recent"):
+            self.source_picker.set_recent(recent)  # remembered from earlier runs
         self.results = _new(classes["results"], settings, self)
         self.side_panel = SidePanel(self.results, self.model_picker, self.source_picker)
 
@@ -252,11 +255,12 @@ class MainWindow(QMainWindow):
         self.view.set_state_text("Paused" if self.worker.is_paused() and not text else text)
         state = getattr(event, "state", "")
         if hasattr(self.results, "set_source_state"):
-            self.results.set_source_state(state)
-        if text and state != "ended" and self._running is not None and hasattr(
-            self.results, "set_status"
-        ):  # the model is fine; the picture is missing
-            self.results.set_status(self._model_title(self._running), f"No frames: {text}")
+            self.results.set_source_state(state, str(getattr(event, "source", "") or ""))
+        if text and state != "ended" and hasattr(self.results, "set_status"):
+            # The picture is missing (whether or not a model runs yet).
+            title = self._model_title(self._running) if self._running is not None \
+                else "No model running"
+            self.results.set_status(title, f"No frames: {text}")
         if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
             if event.state == "failed":
                 self._say_error_once(event.message)
@@ -285,7 +289,10 @@ class MainWindow(QMainWindow):
     def on_model_changed(self, model: Any) -> None:
         self._running = model
         if hasattr(self.results, "set_status") and self._latest is None:
-            self.results.set_status(self._model_title(model), "Waiting for the first frame…")
+            # A source that already failed says so; "waiting" would wait for ever.
+            failed = self._source_state_text
+            self.results.set_status(self._model_title(model), f"No frames: {failed}"
+                                    if failed else "Waiting for the first frame…")
         path = str(getattr(model, "path", "") or self._pending_model or "")
         self.model_path = path or self.model_path
         self.setWindowTitle(f"edgeui — {getattr(model, 'name', Path(path).stem)}")

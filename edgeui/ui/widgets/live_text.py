@@ -9,13 +9,14 @@ of lines, never on its text, so a new text costs one repaint of the widget itsel
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QTextOption
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QTextLayout, QTextOption
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 
 class LiveText(QWidget):
-    """Up to ``lines`` lines of plain text: one line is elided, more are wrapped at words.
+    """Up to ``lines`` lines of plain text, wrapped at words; text beyond the last line is
+    cut with "…" and shown whole in the tooltip.
 
     Styled like a QLabel through its ``role`` property (``LiveText[role="value"]`` in the
     theme); ``text()``/``setText()`` as on a QLabel.
@@ -56,6 +57,49 @@ class LiveText(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(0, self._height())
 
+    def visible_lines(self) -> list[str]:
+        """The lines as painted: wrapped at words (inside a word wider than the line), the
+        last one ending in "…" when the text needs more lines than the widget has."""
+        return self._layout()[0]
+
+    def is_elided(self) -> bool:
+        return self._layout()[1]
+
+    def _layout(self) -> tuple[list[str], bool]:
+        fm, width = self.fontMetrics(), max(1, self.width())
+        text = self._text
+        if self._lines == 1:
+            flat = text.replace("\n", " ")
+            shown = fm.elidedText(flat, Qt.TextElideMode.ElideRight, width)
+            return [shown], shown != flat
+        text = text.replace("\n", "\u2028")  # QTextLayout's line break
+        layout = QTextLayout(text, self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        spans: list[tuple[int, int]] = []
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            spans.append((line.textStart(), line.textLength()))
+        layout.endLayout()
+        lines = [text[a:a + n].rstrip("\u2028 ") for a, n in spans[: self._lines]]
+        elided = len(spans) > self._lines
+        if elided:  # the rest on the last line, cut with "…"
+            rest = text[spans[self._lines - 1][0]:].replace("\u2028", " ")
+            lines[-1] = fm.elidedText(rest, Qt.TextElideMode.ElideRight, width)
+        return lines, elided
+
+    def event(self, event: QEvent) -> bool:
+        # Cut text shows whole in a tooltip (unless the owner set a tooltip of its own).
+        if event.type() == QEvent.Type.ToolTip and not self.toolTip() and self.is_elided():
+            QToolTip.showText(event.globalPos(), self._text, self)
+            return True
+        return super().event(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         try:
@@ -65,16 +109,11 @@ class LiveText(QWidget):
             if not self._text:
                 return
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-            fm = painter.fontMetrics()
-            if self._lines == 1:
-                text = fm.elidedText(self._text.replace("\n", " "),
-                                     Qt.TextElideMode.ElideRight, self.width())
-                painter.drawText(QRectF(self.rect()),
-                                 self._align | Qt.AlignmentFlag.AlignVCenter, text)
-            else:  # wrapped at words; what does not fit is clipped (the tooltip has it all)
-                option = QTextOption(self._align | Qt.AlignmentFlag.AlignTop)
-                # A word wider than the line (a path, a URL) is broken inside, not cut off.
-                option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-                painter.drawText(QRectF(self.rect()).adjusted(0, 1, 0, 0), self._text, option)
+            lines = self.visible_lines()
+            line_h = float(painter.fontMetrics().lineSpacing())
+            top = (self.height() - line_h * len(lines)) / 2 if self._lines == 1 else 1.0
+            for i, line in enumerate(lines):
+                painter.drawText(QRectF(0, top + i * line_h, self.width(), line_h),
+                                 self._align | Qt.AlignmentFlag.AlignVCenter, line)
         finally:
             painter.end()

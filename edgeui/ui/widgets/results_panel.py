@@ -164,8 +164,9 @@ class ResultsPanel(QWidget):
             name.setProperty("role", "muted")
             # Width from the grid, height from the font: changing numbers must not re-lay
             # out the window several times a second.
-            value = LiveText("–", lines=2 if key in ("runtime", "source_state") else 1,
-                             role="value")
+            # The runtime: name · provider · threads, a line each.
+            lines = {"runtime": 3, "source_state": 2}.get(key, 1)
+            value = LiveText("–", lines=lines, role="value")
             name.setObjectName(f"stat-name-{key}")
             grid.addWidget(name, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, i, 1)
@@ -223,9 +224,12 @@ class ResultsPanel(QWidget):
     def _grid_name(self, key: str) -> QLabel:
         return self.findChild(QLabel, f"stat-name-{key}")
 
-    def set_source_state(self, state: str) -> None:
-        """The source's state as its events tell it ("ended", "reconnecting"...)."""
+    def set_source_state(self, state: str, source: str = "") -> None:
+        """The source's state as its events tell it ("ended", "reconnecting"...), shown at
+        once: a source that never delivers a frame brings no stats to show it with."""
         self._source_state = str(state or "")
+        if self._source_state:
+            self._show_source(self._source_state, source)
 
     def set_status(self, title: str, summary: str) -> None:
         """Say what is going on when no result explains it (loading, no frames...)."""
@@ -430,12 +434,7 @@ class ResultsPanel(QWidget):
         dropped = int(getattr(stats, "dropped", 0))
         v["frames"].setText(f"{processed} / {dropped}")
         state = self._source_state or str(getattr(stats, "source_state", "") or "–")
-        source = str(getattr(stats, "source", "") or "")
-        # A path's last part is enough in a narrow panel; the tooltip has the whole of it.
-        short = Path(source).name if ("/" in source or "\\" in source) and "://" not in source \
-            else source
-        v["source_state"].setText(f"{state} · {short or source}" if source else state)
-        v["source_state"].setToolTip(source)
+        self._show_source(state, str(getattr(stats, "source", "") or ""))
         # A long provider name must not be cut mid-word: elided, whole text in the tooltip.
         text = runtime or "–"
         label = v["runtime"]
@@ -449,6 +448,14 @@ class ResultsPanel(QWidget):
         label.setText("\n".join(fm.elidedText(part, Qt.TextElideMode.ElideRight, width)
                                 for part in short.split(" · ")))  # fmt: skip
         label.setToolTip(text)
+
+    def _show_source(self, state: str, source: str) -> None:
+        # A path's last part is enough in a narrow panel; the tooltip has the whole of it.
+        short = Path(source).name if ("/" in source or "\\" in source) and "://" not in source \
+            else source
+        value = self._values["source_state"]
+        value.setText(f"{state} · {short or source}" if source else state)
+        value.setToolTip(source)
 
     def stat_text(self, key: str) -> str:
         """The text shown for one stat (tests)."""

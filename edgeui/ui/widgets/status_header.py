@@ -182,7 +182,7 @@ class StatusHeader(QFrame):
         # A fixed size, room for the widest value: Qt re-lays out the window for a label
         # whose text changes (several times a second, with QMainWindow's animations: CPU
         # taken from inference) unless its size is fixed in both directions.
-        for label, widest in ((self.fps, "0000"), (self.latency, "inference 000.0 ms")):
+        for label, widest in ((self.fps, "0000"), (self.latency, "inference 0000.0 ms")):
             label.ensurePolished()
             label.setFixedSize(label.fontMetrics().horizontalAdvance(widest) + 4,
                                label.sizeHint().height())

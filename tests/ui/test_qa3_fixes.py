@@ -1,0 +1,80 @@
+"""Defects from the third QA pass: recent sources, a source that fails before the model,
+cut text that says it is cut, the header's room for slow models."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from edgeui.engine.sources.base import SourceEvent
+from edgeui.ui.main_window import MainWindow
+from edgeui.ui.widgets.live_text import LiveText
+from edgeui.ui.worker import InferenceWorker
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from edgeui.config import Settings
+
+    return Settings(snapshots_dir=str(tmp_path / "snaps"), path=tmp_path / "edgeui.toml",
+                    recent_sources=["rtsp://cam/1", "synthetic:640x480@30"])  # fmt: skip
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    worker = InferenceWorker(source="synthetic")  # never started: the window's own logic
+    win = MainWindow(worker, settings)
+    qtbot.addWidget(win)
+    yield win
+    worker.stop()
+
+
+def test_recent_sources_from_earlier_runs_are_listed(window) -> None:
+    uris = window.source_picker.uris()
+    assert "rtsp://cam/1" in uris and "synthetic:640x480@30" in uris
+
+
+def test_a_source_that_fails_before_the_model_runs_is_not_waited_for(window) -> None:
+    clip = "/media/usb/recordings/parking_lot_2024.mp4"
+    window.on_state(SourceEvent("failed", f"{clip}: file not found.", clip))
+    assert window.results.summary.text().startswith("No frames: ")
+    assert window.results.stat_text("source_state") == "failed · parking_lot_2024.mp4"
+    # The model comes later: its card must not say "waiting" for a source that failed.
+    window.on_model_changed(SimpleNamespace(name="yolox", task="detection", path="",
+                                            thresholds=None))  # fmt: skip
+    assert window.results.summary.text().startswith("No frames: ")
+
+
+def test_cut_text_ends_in_an_ellipsis_and_keeps_its_words(qtbot) -> None:
+    text = "live · /media/usb/a-very-long-folder-name-for-the-parking-lot-camera/clip.mp4"
+    widget = LiveText(text, lines=2)
+    qtbot.addWidget(widget)
+    widget.resize(160, 40)
+    lines = widget.visible_lines()
+    assert len(lines) == 2 and lines[0].startswith("live · ")  # wrapped, not cut
+    assert lines[1].endswith("…") and widget.is_elided()
+    short = LiveText("live · synthetic", lines=2)
+    qtbot.addWidget(short)
+    short.resize(160, 40)
+    assert not short.is_elided() and " ".join(short.visible_lines()) == "live · synthetic"
+
+
+def test_three_runtime_parts_are_all_shown(window) -> None:
+    stats = SimpleNamespace(capture_fps=30.0, inference_fps=30.0, processed=1, dropped=0,
+                            stages={}, source_state="live", source="0",
+                            runtime="onnxruntime 1.32.0 · CPUExecutionProvider · auto threads")
+    window.results.show_stats(stats)
+    window.results.flush()
+    value = window.results._values["runtime"]
+    value.resize(200, value.height())
+    assert value.visible_lines() == ["onnxruntime 1.32", "CPU", "auto threads"]
+
+
+def test_the_header_has_room_for_a_slow_model(window) -> None:
+    label = window.header.latency
+    label.setText("inference 1534.2 ms")
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
