@@ -389,8 +389,11 @@ class MainWindow(QMainWindow):
         self.source_picker.set_current(uri)
         self.header.set_source(uri)
         if self.settings is not None and hasattr(self.settings, "add_recent_source"):
-            self.settings.add_recent_source(uri)
-            self.settings.last_source = uri
+            # A local path is remembered whole: the next run may start in another folder.
+            local = Path(uri).expanduser() if "://" not in uri else None
+            remembered = str(local.resolve()) if local is not None and local.exists() else uri
+            self.settings.add_recent_source(remembered)
+            self.settings.last_source = remembered
 
     def _threshold(self, **change: float) -> None:
         self.worker.set_thresholds(**change)

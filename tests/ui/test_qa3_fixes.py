@@ -78,3 +78,13 @@ def test_the_header_has_room_for_a_slow_model(window) -> None:
     label = window.header.latency
     label.setText("inference 1534.2 ms")
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+
+
+def test_a_local_source_is_remembered_by_its_whole_path(window, tmp_path, monkeypatch) -> None:
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "a.mp4").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    window.set_source("clips/a.mp4")
+    assert window.settings.recent_sources[0] == str(tmp_path / "clips" / "a.mp4")
+    window.set_source("rtsp://cam/2")  # not a path: as typed
+    assert window.settings.recent_sources[0] == "rtsp://cam/2"
