@@ -155,6 +155,13 @@ def test_onnx_threads_and_graph_optimisation(onnx_model, recorded):
     assert auto.describe().endswith("· auto threads")
 
 
+def test_onnx_pool_threads_do_not_spin_between_runs(onnx_model):
+    """Between camera frames onnxruntime's threads would spin, burning a core or more."""
+    rt = onnx_mod.OnnxRuntime(onnx_model, RuntimeOptions())
+    options = rt.session.get_session_options()
+    assert options.get_session_config_entry("session.force_spinning_stop") == "1"
+
+
 def test_onnx_bad_settings(onnx_model):
     with pytest.raises(ConfigError, match="graph optimisation level 'fast'"):
         load_runtime(onnx_model, RuntimeOptions(graph_optimization="fast"))
