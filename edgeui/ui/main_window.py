@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self._display_rate: float | None = None  # the repaint cap in force (None: screen's)
         self._pace_mark = (time.perf_counter(), time.thread_time(), 0)
         self._last_result_t = 0.0
+        self._result_gap = 0.0  # seconds between the last two results
 
         classes = _side_widgets()
         self.view = VideoView()
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
         # Results resume after a pause or a model load: measure from here. A source slow all
         # along (a 1 fps slideshow, a 2 fps model) has such a gap between every two results:
         # that is its rate, and resetting on it would never let a measurement finish.
-        if gap > PACE_GAP_S and gap > 3.0 * getattr(self, "_result_gap", 0.0):
+        if gap > PACE_GAP_S and gap > 3.0 * self._result_gap:
             self._pace_mark = (now, time.thread_time(), self.view.frames_painted)
         self._result_gap = gap
         self._last_result_t = now
