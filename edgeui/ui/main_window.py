@@ -89,6 +89,23 @@ def _new(factory: Any, settings: Any, parent: QWidget) -> Any:
     return factory(parent=parent)
 
 
+def _remembered_source(uri: str) -> str | None:
+    """How a source is kept in the recent list: a local file or folder by its whole path
+    (the next run may start in another folder), one that does not exist not at all (it
+    would fail again from the list); cameras, streams and patterns as typed."""
+    from edgeui.engine.sources import source_kind
+    from edgeui.errors import EdgeUIError
+
+    try:
+        kind = source_kind(uri)
+    except EdgeUIError:
+        return None
+    if kind not in ("video", "images") or "://" in uri or any(c in uri for c in "*?["):
+        return uri
+    local = Path(uri).expanduser()
+    return str(local.resolve()) if local.exists() else None
+
+
 class MainWindow(QMainWindow):
     """A toolbar; the status header over the live view (notifications float on its lower
     edge); the result and the Performance / Model / Source tabs at the side."""
@@ -389,10 +406,9 @@ class MainWindow(QMainWindow):
         self.worker.set_source(uri, options or None)
         self.source_picker.set_current(uri)
         self.header.set_source(uri)
-        if self.settings is not None and hasattr(self.settings, "add_recent_source"):
-            # A local path is remembered whole: the next run may start in another folder.
-            local = Path(uri).expanduser() if "://" not in uri else None
-            remembered = str(local.resolve()) if local is not None and local.exists() else uri
+        remembered = _remembered_source(uri)
+        if remembered and self.settings is not None and hasattr(
+                self.settings, "add_recent_source"):  # fmt: skip
             self.settings.add_recent_source(remembered)
             self.settings.last_source = remembered
 
@@ -416,6 +432,8 @@ class MainWindow(QMainWindow):
             if not self._source_state_text:  # "Reconnecting…" says more than "Paused"
                 self.view.set_state_text("Paused")
         self.header.set_paused(self.worker.is_paused())
+        if hasattr(self.results, "set_paused"):
+            self.results.set_paused(self.worker.is_paused())
         self.pause_action.setIcon(icon("play" if self.worker.is_paused() else "pause"))
 
     def snapshot(self) -> tuple[Path, Path] | None:

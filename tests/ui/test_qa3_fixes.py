@@ -88,3 +88,25 @@ def test_a_local_source_is_remembered_by_its_whole_path(window, tmp_path, monkey
     assert window.settings.recent_sources[0] == str(tmp_path / "clips" / "a.mp4")
     window.set_source("rtsp://cam/2")  # not a path: as typed
     assert window.settings.recent_sources[0] == "rtsp://cam/2"
+
+
+def test_a_missing_file_is_not_remembered_and_cameras_are_as_typed(window, tmp_path) -> None:
+    window.set_source(str(tmp_path / "gone.mp4"))
+    window.set_source("0")
+    window.set_source("synthetic:640x480@30")
+    assert str(tmp_path / "gone.mp4") not in window.settings.recent_sources
+    assert window.settings.recent_sources[:2] == ["synthetic:640x480@30", "0"]
+
+
+def test_pausing_says_the_rates_are_paused(window) -> None:
+    stats = SimpleNamespace(capture_fps=30.0, inference_fps=29.0, processed=1, dropped=0,
+                            stages={}, source_state="live", source="0", runtime="rt")
+    window.results.show_stats(stats)
+    window.results.flush()
+    window.toggle_pause()
+    assert window.results.stat_text("inference_fps") == "paused"
+    assert window.results.stat_text("capture_fps") == "paused"
+    window.toggle_pause()
+    window.results.show_stats(stats)
+    window.results.flush()
+    assert window.results.stat_text("inference_fps") == "29.0"

@@ -212,6 +212,13 @@ class ResultsPanel(QWidget):
         self._schedule(self._stats_timer, self._last_stats_t, STATS_INTERVAL_S,
                        self._render_stats)  # fmt: skip
 
+    def set_paused(self, paused: bool) -> None:
+        """Paused: the rates would be stale, so they say so (the latencies stay, they
+        still describe the model); the next stats after resuming fill them in again."""
+        if paused:
+            for key in ("capture_fps", "inference_fps", "display_fps"):
+                self._values[key].setText("paused")
+
     def show_display_rate(self, fps: float, paced: bool = False) -> None:
         """How many frames a second the live view painted; ``paced``: fewer on purpose."""
         value = self._values["display_fps"]
