@@ -96,12 +96,17 @@ def _remembered_source(uri: str) -> str | None:
     from edgeui.engine.sources import source_kind
     from edgeui.errors import EdgeUIError
 
+    uri = uri.strip()  # as the source is opened
     try:
         kind = source_kind(uri)
     except EdgeUIError:
         return None
-    if kind not in ("video", "images") or "://" in uri or any(c in uri for c in "*?["):
+    if kind not in ("video", "images") or "://" in uri:
         return uri
+    if any(c in uri for c in "*?["):  # a pattern: made absolute too (not resolved: no file)
+        import os.path
+
+        return os.path.abspath(os.path.expanduser(uri))
     local = Path(uri).expanduser()
     return str(local.resolve()) if local.exists() else None
 

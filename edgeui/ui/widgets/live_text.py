@@ -86,10 +86,17 @@ class LiveText(QWidget):
             line.setLineWidth(width)
             spans.append((line.textStart(), line.textLength()))
         layout.endLayout()
-        lines = [text[a:a + n].rstrip("\u2028 ") for a, n in spans[: self._lines]]
+        # Qt counts UTF-16 units: an emoji or another character beyond the BMP is two.
+        units = text.encode("utf-16-le")
+
+        def piece(start: int, length: int | None = None) -> str:
+            end = None if length is None else 2 * (start + length)
+            return units[2 * start:end].decode("utf-16-le")
+
+        lines = [piece(a, n).rstrip("\u2028 ") for a, n in spans[: self._lines]]
         elided = len(spans) > self._lines
         if elided:  # the rest on the last line, cut with "…"
-            rest = text[spans[self._lines - 1][0]:].replace("\u2028", " ")
+            rest = piece(spans[self._lines - 1][0]).replace("\u2028", " ")
             lines[-1] = fm.elidedText(rest, Qt.TextElideMode.ElideRight, width)
         return lines, elided
 

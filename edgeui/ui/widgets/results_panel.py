@@ -215,9 +215,17 @@ class ResultsPanel(QWidget):
     def set_paused(self, paused: bool) -> None:
         """Paused: the rates would be stale, so they say so (the latencies stay, they
         still describe the model); the next stats after resuming fill them in again."""
+        rates = [self._values[key] for key in ("capture_fps", "inference_fps", "display_fps")]
         if paused:
-            for key in ("capture_fps", "inference_fps", "display_fps"):
-                self._values[key].setText("paused")
+            if self._pending_stats is not None:  # due later, it would put live numbers back
+                self._stats_timer.stop()
+                self._render_stats()
+            for value in rates:
+                value.setText("paused")
+        else:  # unknown until the next stats (none come from a source that has ended)
+            for value in rates:
+                if value.text() == "paused":
+                    value.setText("–")
 
     def show_display_rate(self, fps: float, paced: bool = False) -> None:
         """How many frames a second the live view painted; ``paced``: fewer on purpose."""
