@@ -206,12 +206,24 @@ class _PipelineRounds:
                  source_options: dict[str, Any] | None = None) -> None:
         self.marks: list[float] = []
         self.timings: list[Any] = []
+        self.captured: list[tuple[int, float]] = []  # (frame id, capture time) per result
         self.pipeline = Pipeline(model, source, on_result=self._on_result, on_event=on_event,
                                  window=window, retry=False, source_options=source_options)
 
     def _on_result(self, fr: Any) -> None:
         self.marks.append(time.perf_counter())
         self.timings.append(fr.timings)
+        frame = fr.frame
+        self.captured.append((int(getattr(frame, "frame_id", 0)),
+                              float(getattr(frame, "monotonic", 0.0))))
+
+    def _capture_fps(self) -> float:
+        """Frames the source made a second over this round, from the ids and capture times
+        of the frames processed (precise over a few frames, where a rate meter is not)."""
+        if len(self.captured) < 2:
+            return 0.0
+        (id0, t0), (id1, t1) = self.captured[0], self.captured[-1]
+        return (id1 - id0) / (t1 - t0) if t1 > t0 and id1 > id0 else 0.0
 
     def run(self, frames: int, warmup: int = 0) -> tuple[int, float, list[Any], float, int]:
         """(frame intervals, seconds, their timings, the source's rate meanwhile, frames
@@ -220,18 +232,18 @@ class _PipelineRounds:
             self.pipeline.run(frames=warmup)
         self.marks.clear()
         self.timings.clear()
-        self.pipeline.reset_rates()  # the capture rate of this round, not across the pause
+        self.captured.clear()
         dropped = self.pipeline.stats().dropped
         # n+1 marks span n frame intervals, from the second result on: a source (re)opened
         # for the round may hand over its first two frames back to back (a paced pattern, a
         # camera's buffer), and that burst is no frame interval of the pipeline.
         self.pipeline.run(frames=frames + 2)
-        stats = self.pipeline.stats()  # read at once: the meter decays once frames stop
-        dropped = stats.dropped - dropped
+        dropped = self.pipeline.stats().dropped - dropped
         marks, timings = self.marks[1:], self.timings[2:]
+        self.captured = self.captured[1:]
         if len(marks) < 2:
             return 0, 0.0, [], 0.0, dropped
-        return len(marks) - 1, marks[-1] - marks[0], list(timings), stats.capture_fps, dropped
+        return len(marks) - 1, marks[-1] - marks[0], list(timings), self._capture_fps(), dropped
 
 
 def _stage_percentiles(timings: list[Any]) -> dict[str, Percentiles]:

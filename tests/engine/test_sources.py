@@ -31,6 +31,15 @@ def write_avi(path: Path, n: int = 8, size: tuple[int, int] = (64, 48)) -> Path:
     return path
 
 
+def next_frame(source, tries: int = 10_000):
+    """The next frame of an open paced source (its pacer says None until one is due)."""
+    for _ in range(tries):
+        frame = source.read()
+        if frame is not None:
+            return frame
+    raise AssertionError("no frame came")
+
+
 def read_all(source, limit: int = 1000) -> list:
     frames = []
     source.open()
@@ -297,9 +306,9 @@ def test_held_frames_are_copies_and_motion_pans(
     monkeypatch.setattr(images, "time", clock)
     still = ImageSource(str(p), fps=10_000, hold=1.0)
     still.open()
-    a = still.read()
+    a = next_frame(still)
     a.image[:] = 0  # someone draws on a frame...
-    b = still.read()
+    b = next_frame(still)
     assert int(b.image[0, 0, 0]) == 50  # ...the next one is clean
     still.close()
 
@@ -307,9 +316,9 @@ def test_held_frames_are_copies_and_motion_pans(
     cv2.imwrite(str(tmp_path / "ramp.png"), cv2.merge([ramp, ramp, ramp]))
     moving = ImageSource(str(tmp_path / "ramp.png"), fps=10_000, hold=4.0, motion=True)
     moving.open()
-    first = moving.read().image
+    first = next_frame(moving).image
     clock.now += 3.0
-    later = moving.read().image
+    later = next_frame(moving).image
     moving.close()
     assert first.shape == later.shape == (48, 64, 3)
     assert not np.array_equal(first, later)  # the view moved
@@ -327,3 +336,14 @@ def test_hold_defaults_to_30_fps_and_rejects_nonsense(tmp_path: Path) -> None:
     # Without hold nothing changes: one frame per image, on demand.
     plain = ImageSource(str(tmp_path))
     assert plain.fps is None and not plain.live
+
+
+def test_a_paced_source_never_hands_out_two_frames_back_to_back() -> None:
+    """After opening (or a stall) the next frame is a whole period away, not due at once."""
+    from edgeui.engine.sources.base import Pacer
+
+    pacer = Pacer(20.0, max_wait=0.0)  # 50 ms a frame; due() never sleeps here
+    assert pacer.due()
+    assert not pacer.due()  # was True: two frames within microseconds
+    pacer._next -= 10.0  # a stall of 10 s: no backlog of 200 frames to catch up
+    assert pacer.due() and not pacer.due()

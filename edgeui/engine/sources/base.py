@@ -106,8 +106,11 @@ class Pacer:
             return True
         now = time.monotonic()
         if now >= self._next:
-            # Schedule from the ideal time, but never try to catch up a backlog.
-            self._next = max(self._next + self.period, now)
+            # Keep to the ideal times, but never try to catch up a backlog: after a start or
+            # a stall the next frame is a whole period away (it was due at once, so a paced
+            # source handed out two frames back to back).
+            ideal = self._next + self.period
+            self._next = ideal if ideal > now else now + self.period
             return True
         time.sleep(min(self._next - now, self.max_wait))
         return False
