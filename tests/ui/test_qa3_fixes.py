@@ -110,3 +110,14 @@ def test_pausing_says_the_rates_are_paused(window) -> None:
     window.results.show_stats(stats)
     window.results.flush()
     assert window.results.stat_text("inference_fps") == "29.0"
+
+
+def test_stats_of_the_frame_in_flight_do_not_undo_paused(window) -> None:
+    stats = SimpleNamespace(capture_fps=30.0, inference_fps=29.0, processed=1, dropped=0,
+                            stages={}, source_state="live", source="0", runtime="rt")
+    window.toggle_pause()
+    window.results.show_stats(stats)  # arrives after the pause: made before it
+    window.results.flush()
+    window.results.show_display_rate(22.0, paced=True)
+    assert window.results.stat_text("inference_fps") == "paused"
+    assert window.results.stat_text("display_fps") == "paused"

@@ -190,6 +190,7 @@ class ResultsPanel(QWidget):
         self.renders = 0  # result renders so far (tests and the benchmark read it)
         self.idle_text = "Waiting for the model…"  # the summary while frames come without one
         self._source_state = ""  # the newest SourceEvent state; fresher than the stats'
+        self._paused = False
         self._names = {k: self._grid_name(k) for k in self._values}
 
     # --- input ------------------------------------------------------------------------
@@ -216,6 +217,7 @@ class ResultsPanel(QWidget):
         """Paused: the rates would be stale, so they say so (the latencies stay, they
         still describe the model); the next stats after resuming fill them in again."""
         rates = [self._values[key] for key in ("capture_fps", "inference_fps", "display_fps")]
+        self._paused = bool(paused)
         if paused:
             if self._pending_stats is not None:  # due later, it would put live numbers back
                 self._stats_timer.stop()
@@ -229,6 +231,8 @@ class ResultsPanel(QWidget):
 
     def show_display_rate(self, fps: float, paced: bool = False) -> None:
         """How many frames a second the live view painted; ``paced``: fewer on purpose."""
+        if self._paused:
+            return  # a measurement from before the pause
         value = self._values["display_fps"]
         value.setText(f"{fps:.1f} · paced" if paced else f"{fps:.1f}")
         value.setToolTip(
@@ -434,6 +438,9 @@ class ResultsPanel(QWidget):
         # Without a model nothing is inferred; the preview runs at the capture rate.
         shown_fps = getattr(stats, "capture_fps" if preview else "inference_fps", 0.0)
         v["inference_fps"].setText(f"{shown_fps:.1f}")
+        if self._paused:  # stats of the frame in flight when pausing: the rates stay paused
+            v["capture_fps"].setText("paused")
+            v["inference_fps"].setText("paused")
         self._names["inference_fps"].setText("Preview fps" if preview else "Inference fps")
         self._names["frames"].setText("Previewed / dropped" if preview else "Processed / dropped")
         stages = getattr(stats, "stages", {}) or {}
