@@ -155,3 +155,19 @@ class FakePipeline:
 def fake_pipeline_factory():
     FakePipeline.instances.clear()
     return FakePipeline
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """A main window with default settings and a worker that is never started: for the
+    window's own logic. Modules that need another window define their own."""
+    from edgeui.config import Settings
+    from edgeui.ui.main_window import MainWindow
+    from edgeui.ui.worker import InferenceWorker
+
+    settings = Settings(snapshots_dir=str(tmp_path / "snaps"), path=tmp_path / "edgeui.toml")
+    worker = InferenceWorker(source="synthetic")
+    win = MainWindow(worker, settings)
+    qtbot.addWidget(win)
+    yield win
+    worker.stop()

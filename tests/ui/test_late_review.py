@@ -10,21 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from edgeui.ui.main_window import MainWindow, _remembered_source
+from edgeui.ui.main_window import _remembered_source
 from edgeui.ui.widgets.live_text import LiveText
-from edgeui.ui.worker import InferenceWorker
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from edgeui.config import Settings
-
-    settings = Settings(snapshots_dir=str(tmp_path / "snaps"), path=tmp_path / "edgeui.toml")
-    worker = InferenceWorker(source="synthetic")  # never started: the window's own logic
-    win = MainWindow(worker, settings)
-    qtbot.addWidget(win)
-    yield win
-    worker.stop()
 
 
 def _stats(fps: float) -> SimpleNamespace:

@@ -16,22 +16,9 @@ from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 
 from edgeui.errors import ModelLoadError as ModelError
 from edgeui.ui import controls, overlay
-from edgeui.ui.main_window import MainWindow
 from edgeui.ui.worker import InferenceWorker
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from edgeui.config import Settings
-
-    settings = Settings(snapshots_dir=str(tmp_path / "snaps"), path=tmp_path / "edgeui.toml")
-    worker = InferenceWorker(source="synthetic")  # never started: the window's own logic
-    win = MainWindow(worker, settings)
-    qtbot.addWidget(win)
-    yield win
-    worker.stop()
 
 
 def _model(task: str, name: str = "m") -> SimpleNamespace:
