@@ -278,11 +278,6 @@ class Pipeline:
             source_state=state, runtime=self._runtime, source=label, errors=errors,
         )
 
-    def reset_rates(self) -> None:
-        """Forget the capture and inference rates (a new measurement span starts now)."""
-        self._capture_rate.clear()
-        self._inference_rate.clear()
-
     def reset_stats(self) -> None:
         with self._cond:
             self._processed = self._dropped = self._skipped = self._errors = 0
