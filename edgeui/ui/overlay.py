@@ -100,6 +100,8 @@ def _font_and_metrics(px: int) -> tuple[QFont, QFontMetricsF]:
     return font, QFontMetricsF(font)
 
 
+BANNER_MIN_PX = 20  # the classification banner's text size in a window
+
 # --- detections ---------------------------------------------------------------------------
 def label_px(vt: ViewTransform) -> int:
     """Label font size for the picture's size on screen: legible on a laptop and at a booth."""
@@ -349,28 +351,33 @@ def banner_text(fm: QFontMetricsF, label: str, score: float, room: float) -> str
 
 
 # --- classification -----------------------------------------------------------------------
-def draw_classification(painter: QPainter, result: Result, width: float, top_k: int = 3) -> None:
-    """A banner across the top: the top-k labels with their scores, best first."""
+def draw_classification(painter: QPainter, result: Result, vt: ViewTransform,
+                        top_k: int = 3) -> None:
+    """A banner across the top of the picture: the top-k labels with their scores, best
+    first; its text grows with the picture (legible at a booth's fullscreen too)."""
     classes = result.classes[:top_k]
     if not classes:
         return
-    font = overlay_font(20)
+    px = max(BANNER_MIN_PX, label_px(vt))
+    font, fm = _font_and_metrics(px)
     painter.setFont(font)
-    fm = QFontMetricsF(font)
+    grow = px / BANNER_MIN_PX
     row_h = fm.height() + 8
-    rect = QRectF(0, 0, width, row_h * len(classes) + 8)
-    painter.fillRect(rect, QColor(0, 0, 0, 160))
-    bar_w = min(width * 0.35, 260.0)
+    area = vt.target_rect()
+    left, width = area.left(), area.width()
+    painter.fillRect(QRectF(left, area.top(), width, row_h * len(classes) + 8),
+                     QColor(0, 0, 0, 160))
+    bar_w = min(width * 0.35, 260.0 * grow)
     for row, c in enumerate(classes):
-        y = 4 + row * row_h
+        y = area.top() + 4 + row * row_h
         color = class_color(c.index)
         score = max(0.0, min(1.0, float(c.score)))
-        painter.fillRect(QRectF(12, y + 4, bar_w * score, row_h - 8), color)
+        painter.fillRect(QRectF(left + 12, y + 4, bar_w * score, row_h - 8), color)
         painter.setPen(QColor(Qt.GlobalColor.white))
-        painter.drawRect(QRectF(12, y + 4, bar_w, row_h - 8))
+        painter.drawRect(QRectF(left + 12, y + 4, bar_w, row_h - 8))
         room = width - bar_w - 36
         painter.drawText(
-            QRectF(24 + bar_w, y, room, row_h),
+            QRectF(left + 24 + bar_w, y, room, row_h),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             banner_text(fm, str(c.label), score, room),
         )
@@ -399,7 +406,7 @@ def draw_result(
     if result.poses is not None:
         draw_poses(painter, result.poses, vt)
     if result.classes:
-        draw_classification(painter, result, widget_w)
+        draw_classification(painter, result, vt)
 
 
 def state_rect(text: str, width: float, height: float, compact: bool) -> tuple[QRectF, QFont]:

@@ -121,3 +121,31 @@ def test_stats_of_the_frame_in_flight_do_not_undo_paused(window) -> None:
     window.results.show_display_rate(22.0, paced=True)
     assert window.results.stat_text("inference_fps") == "paused"
     assert window.results.stat_text("display_fps") == "paused"
+
+
+def _banner_rows(view_w: int, view_h: int) -> tuple[int, bool]:
+    """(height of the classification banner in pixels, whether it darkened the side bar)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from edgeui.engine.types import Classification, Result
+    from edgeui.ui import overlay
+
+    image = QImage(view_w, view_h, QImage.Format.Format_RGB32)
+    image.fill(0xFFFFFF)
+    vt = overlay.ViewTransform.fit(640, 480, view_w, view_h)
+    result = Result("classification", 640, 480,
+                    classes=tuple(Classification(i, f"class {i}", 0.5) for i in range(3)))
+    painter = QPainter(image)
+    overlay.draw_result(painter, result, vt, view_w)
+    painter.end()
+    x = int(vt.offset_x) + 4
+    height = next((y for y in range(view_h) if image.pixel(x, y) & 0xFFFFFF == 0xFFFFFF), 0)
+    side_bar = vt.offset_x > 8 and image.pixel(int(vt.offset_x / 2), 5) & 0xFFFFFF != 0xFFFFFF
+    return height, side_bar
+
+
+def test_the_classification_banner_grows_with_the_picture_and_stays_on_it(qapp) -> None:
+    window_h, _ = _banner_rows(856, 642)
+    kiosk_h, kiosk_bar = _banner_rows(1920, 1080)
+    assert kiosk_h > 1.2 * window_h  # legible at a booth's fullscreen
+    assert not kiosk_bar  # the black side bars stay black (here: untouched)
