@@ -128,6 +128,11 @@ def test_segmentation_shares(panel) -> None:
     panel.show_result(fr(Result("segmentation", 10, 10, segmentation=seg)))
     panel.flush()
     assert panel.row_texts() == [("c0", "69.0 %"), ("c12", "30.0 %"), ("c15", "1.0 %")]
+    # Background (class 0) is untinted in the overlay: a neutral bar, not a class colour.
+    from edgeui.ui.overlay import class_color
+    from edgeui.ui.widgets.style import MUTED
+
+    assert panel.rows[0].color == MUTED and panel.rows[1].color == class_color(12)
 
 
 def test_pose_people_and_keypoints(panel) -> None:

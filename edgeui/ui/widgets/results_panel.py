@@ -41,6 +41,18 @@ KEYPOINT_MIN_SCORE = 0.3
 ROW_HOLD_S = 2.0
 
 
+def _segment_color(class_id: int, name: str) -> QColor:
+    """A segmentation class's colour as the overlay paints it: background is left untinted
+    there (no swatch in its legend), so its bar here is neutral, not a class colour."""
+    try:
+        from edgeui.ui.overlay import LegendRow, is_background
+    except ImportError:
+        return _class_color(class_id)
+    if is_background(LegendRow(class_id, name, 0.0)):
+        return QColor(MUTED)
+    return _class_color(class_id)
+
+
 def _class_color(class_id: int) -> QColor:
     """The overlay's stable colour for a class, so the panel matches the boxes."""
     try:
@@ -392,7 +404,7 @@ class ResultsPanel(QWidget):
         self.summary.setText(f"{len(present)} class{'es' if len(present) != 1 else ''} in view")
         self._set_rows(
             [(seg.labels.name(int(i)), counts[i] / total, f"{counts[i] / total * 100:.1f} %",
-              _class_color(int(i))) for i in order[:MAX_ROWS]],
+              _segment_color(int(i), seg.labels.name(int(i)))) for i in order[:MAX_ROWS]],
             total=len(present),
         )  # fmt: skip
 
