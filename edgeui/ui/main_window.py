@@ -103,11 +103,9 @@ def _remembered_source(uri: str) -> str | None:
         return None
     if kind not in ("video", "images") or "://" in uri:
         return uri
-    if any(c in uri for c in "*?["):  # a pattern: made absolute too (not resolved: no file)
-        import os.path
-
-        return os.path.abspath(os.path.expanduser(uri))
     local = Path(uri).expanduser()
+    if any(c in uri for c in "*?["):  # a pattern: made absolute too (no file to resolve)
+        return str(local.absolute())
     return str(local.resolve()) if local.exists() else None
 
 
