@@ -230,10 +230,7 @@ class ResultsPanel(QWidget):
         still describe the model); the next stats after resuming fill them in again."""
         rates = [self._values[key] for key in ("capture_fps", "inference_fps", "display_fps")]
         self._paused = bool(paused)
-        if paused:
-            if self._pending_stats is not None:  # due later, it would put live numbers back
-                self._stats_timer.stop()
-                self._render_stats()
+        if paused:  # stats rendered later (of the frame in flight) keep them paused too
             for value in rates:
                 value.setText("paused")
         else:  # unknown until the next stats (none come from a source that has ended)
