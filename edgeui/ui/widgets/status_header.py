@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from edgeui.ui.widgets.live_text import LiveText
 from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
 
 # Point sizes: (normal, large). Large is for fullscreen at a booth: ~2x for 2 m viewing.
@@ -39,22 +39,6 @@ def source_name(uri: str) -> str:
     return Path(uri).name or uri
 
 
-class ElidedLabel(QLabel):
-    """A one-line label that ends in "…" when it is too narrow, instead of cutting a
-    character in half; ``text()`` stays the whole text (the tooltip shows it too)."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
-                                             rect.width())
-        painter = QPainter(self)
-        try:
-            self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(),
-                                      self.isEnabled(), text, self.foregroundRole())
-        finally:
-            painter.end()
-
-
 class StatusHeader(QFrame):
     """Model name, task · runtime · provider · source, and big fps; ``set_model``,
     ``show_stats`` and ``set_source`` feed it."""
@@ -71,14 +55,11 @@ class StatusHeader(QFrame):
         self._source = ""
         self._paused = False
 
-        self.title = ElidedLabel("No model running")
+        # One line each, ending in "…" when too narrow (the tooltip has the whole text).
+        self.title = LiveText("No model running")
         self.title.setObjectName("headerTitle")
-        self.detail = ElidedLabel(
-            "Open a model with Ctrl+O, or drop an .onnx / .tflite file here.")
+        self.detail = LiveText("Open a model with Ctrl+O, or drop an .onnx / .tflite file here.")
         self.detail.setObjectName("headerDetail")
-        for label in (self.title, self.detail):
-            label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.fps = QLabel("–")
         self.fps.setObjectName("headerFps")
         self.fps.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -166,7 +147,7 @@ class StatusHeader(QFrame):
             self.detail.setToolTip("\n".join(parts))
 
     @staticmethod
-    def _set(label: QLabel, text: str) -> None:
+    def _set(label: QLabel | LiveText, text: str) -> None:
         if label.text() != text:  # no relayout when nothing changed
             label.setText(text)
 
