@@ -6,6 +6,7 @@ No logic of its own beyond wiring: the worker does inference, the widgets show t
 
 from __future__ import annotations
 
+import glob
 import inspect
 import logging
 import time
@@ -92,8 +93,12 @@ def _new(factory: Any, settings: Any, parent: QWidget) -> Any:
 def _remembered_source(uri: str) -> str | None:
     """How a source is kept in the recent list: a local file or folder by its whole path
     (the next run may start in another folder), one that does not exist not at all (it
-    would fail again from the list); cameras, streams and patterns as typed."""
-    from edgeui.engine.sources import source_kind
+    would fail again from the list); a pattern of files made absolute, while it matches
+    something; cameras and streams as typed.
+
+    A file or folder that exists is itself, whatever its name holds (``clip[1].mp4``);
+    only a missing path with glob characters is a pattern, as when the source opens."""
+    from edgeui.engine.sources import is_pattern, source_kind
     from edgeui.errors import EdgeUIError
 
     uri = uri.strip()  # as the source is opened
@@ -104,9 +109,14 @@ def _remembered_source(uri: str) -> str | None:
     if kind not in ("video", "images") or "://" in uri:
         return uri
     local = Path(uri).expanduser()
-    if any(c in uri for c in "*?["):  # a pattern: made absolute too (no file to resolve)
-        return str(local.absolute())
-    return str(local.resolve()) if local.exists() else None
+    if local.exists():
+        return str(local.resolve())
+    if is_pattern(uri):  # made absolute (no file to resolve), kept while it matches a file
+        from edgeui.engine.sources.images import glob_pattern
+
+        if next(glob.iglob(glob_pattern(local), recursive=True), None) is not None:
+            return str(local.absolute())
+    return None
 
 
 class MainWindow(QMainWindow):

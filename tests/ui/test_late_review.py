@@ -71,6 +71,8 @@ def test_resuming_does_not_leave_the_rates_saying_paused(window) -> None:
 
 def test_a_relative_pattern_is_remembered_whole(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "frames").mkdir()  # a pattern is remembered while it matches a file
+    (tmp_path / "frames" / "0001.png").write_bytes(b"")
     assert _remembered_source("frames/*.png") == str(tmp_path / "frames" / "*.png")
     (tmp_path / "clip.mp4").write_bytes(b"")
     # Pasted with a trailing newline: it opens (the source strips it), so it is remembered.

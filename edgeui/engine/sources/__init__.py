@@ -6,8 +6,10 @@ from edgeui.engine.sources.base import (
     SourceEnded,
     SourceEvent,
     SourceUnavailable,
+    is_pattern,
     open_source,
     source_kind,
+    strip_file_scheme,
 )
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "SourceEnded",
     "SourceEvent",
     "SourceUnavailable",
+    "is_pattern",
     "open_source",
     "source_kind",
+    "strip_file_scheme",
 ]

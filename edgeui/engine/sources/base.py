@@ -133,6 +133,23 @@ IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pnm"}
 )
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+GLOB_CHARS = "*?["
+
+
+def strip_file_scheme(uri: str) -> str:
+    """``file:clip.mp4`` and ``file:///data/clip.mp4`` as the plain path they name (any
+    letter case of ``file:``); any other text unchanged."""
+    text = str(uri).strip()
+    if text[:5].lower() == "file:":
+        return text[5:].removeprefix("//")
+    return text
+
+
+def is_pattern(path: str) -> bool:
+    """Whether a local path is a glob pattern: it has glob characters (``*?[``) and no file
+    or folder has that very name. An existing ``clip[1].mp4`` or ``run[3]/`` is always the
+    file or folder itself."""
+    return any(ch in path for ch in GLOB_CHARS) and not Path(path).expanduser().exists()
 
 
 def source_kind(uri: str) -> str:
@@ -150,12 +167,12 @@ def source_kind(uri: str) -> str:
         if scheme in STREAM_SCHEMES:
             return "stream"
         if scheme == "file":
-            return source_kind(text[5:].removeprefix("//"))
+            return source_kind(strip_file_scheme(text))
         raise SourceError(
             f"{text}: unknown source scheme '{scheme}:'; use a camera, a file, a folder, "
             "rtsp://, http(s):// or synthetic."
         )
-    if any(ch in text for ch in "*?[") or Path(text).is_dir():
+    if is_pattern(text) or Path(text).expanduser().is_dir():
         return "images"
     if Path(text).suffix.lower() in IMAGE_SUFFIXES:
         return "images"
@@ -169,9 +186,7 @@ def open_source(uri: str | int, **options: Any) -> FrameSource:
     Options are passed to the source's constructor (e.g. ``loop=True``, ``fps=10``,
     ``width=1280``, ``read_timeout=5``); unknown options raise SourceError.
     """
-    text = str(uri).strip()
-    if text.startswith("file:"):
-        text = text[5:].removeprefix("//")
+    text = strip_file_scheme(str(uri))
     kind = source_kind(text)
     module_name, cls_name = SOURCES[kind].split(":")
     cls = getattr(importlib.import_module(module_name), cls_name)

@@ -17,18 +17,42 @@ import cv2
 import numpy as np
 
 from edgeui.engine.imageio import decode_image
-from edgeui.engine.sources.base import IMAGE_SUFFIXES, FrameMaker, Pacer, SourceEnded
+from edgeui.engine.sources.base import (
+    IMAGE_SUFFIXES,
+    FrameMaker,
+    Pacer,
+    SourceEnded,
+    is_pattern,
+)
 from edgeui.engine.types import Frame
 from edgeui.errors import SourceError
 
 log = logging.getLogger(__name__)
 
 
+def glob_pattern(pattern: Path) -> str:
+    """``pattern`` for glob.glob with its longest existing folder taken literally: in
+    ``run[3]/*.png`` the folder ``run[3]`` is that folder, not a pattern for ``run3``."""
+    parts = pattern.parts
+    for i in range(len(parts) - 1, 0, -1):
+        prefix = Path(*parts[:i])
+        if prefix.is_dir():
+            return str(Path(glob.escape(str(prefix)), *parts[i:]))
+    return str(pattern)
+
+
 def list_images(uri: str) -> list[Path]:
-    """The image files a path, folder or glob names, sorted (raises SourceError when none)."""
+    """The image files a path, folder or glob names, sorted (raises SourceError when none).
+
+    A path that exists as given is that file or folder, whatever characters its name has;
+    only a path that does not exist and has glob characters is a pattern."""
     path = Path(uri).expanduser()
-    if any(ch in uri for ch in "*?["):
-        files = [Path(p) for p in sorted(glob.glob(str(path), recursive=True))]
+    if is_pattern(uri):
+        found = sorted(glob.glob(glob_pattern(path), recursive=True))
+        if not found:  # a mistyped name with "[" in it, or a pattern that matches nothing
+            raise SourceError(f"{uri}: file not found, and as a pattern it matches no "
+                              "files; check the path.")
+        files = [Path(p) for p in found]
         what = "pattern matches"
     elif path.is_dir():
         files = sorted(p for p in path.iterdir())
