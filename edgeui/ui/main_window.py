@@ -94,11 +94,12 @@ def _remembered_source(uri: str) -> str | None:
     """How a source is kept in the recent list: a local file or folder by its whole path
     (the next run may start in another folder), one that does not exist not at all (it
     would fail again from the list); a pattern of files made absolute, while it matches
-    something; cameras and streams as typed.
+    something; cameras and streams as typed. A ``file:`` URI is kept as the plain path it
+    names, relative or not, so it and the path are one entry.
 
     A file or folder that exists is itself, whatever its name holds (``clip[1].mp4``);
     only a missing path with glob characters is a pattern, as when the source opens."""
-    from edgeui.engine.sources import is_pattern, source_kind
+    from edgeui.engine.sources import is_pattern, source_kind, strip_file_scheme
     from edgeui.errors import EdgeUIError
 
     uri = uri.strip()  # as the source is opened
@@ -106,12 +107,13 @@ def _remembered_source(uri: str) -> str | None:
         kind = source_kind(uri)
     except EdgeUIError:
         return None
-    if kind not in ("video", "images") or "://" in uri:
+    if kind not in ("video", "images"):
         return uri
-    local = Path(uri).expanduser()
+    path = strip_file_scheme(uri)  # file:clip.mp4 is the path clip.mp4, kept as one
+    local = Path(path).expanduser()
     if local.exists():
         return str(local.resolve())
-    if is_pattern(uri):  # made absolute (no file to resolve), kept while it matches a file
+    if is_pattern(path):  # made absolute (no file to resolve), kept while it matches a file
         from edgeui.engine.sources.images import glob_pattern
 
         if next(glob.iglob(glob_pattern(local), recursive=True), None) is not None:

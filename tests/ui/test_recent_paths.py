@@ -31,3 +31,15 @@ def test_a_pattern_that_matches_is_remembered_absolute(tmp_path, monkeypatch) ->
     (tmp_path / "run[3]").mkdir()
     (tmp_path / "run[3]" / "a.png").write_bytes(b"")
     assert _remembered_source("run[3]/*.png") == str(tmp_path / "run[3]" / "*.png")
+
+
+def test_a_relative_file_uri_is_remembered_like_a_relative_path(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "relative.mp4").write_bytes(b"")
+    (tmp_path / "shots").mkdir()
+    expected = str(tmp_path / "relative.mp4")
+    assert _remembered_source("relative.mp4") == expected
+    assert _remembered_source("file:relative.mp4") == expected
+    assert _remembered_source("file://" + expected) == expected
+    assert _remembered_source("file:shots") == str(tmp_path / "shots")
+    assert _remembered_source("file:gone.mp4") is None  # missing: like a plain missing path
