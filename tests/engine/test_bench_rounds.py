@@ -37,3 +37,34 @@ def test_a_steady_machine_counts_every_round() -> None:
                              rounds=4, warmup=0)
     assert (report.rounds, report.rounds_counted) == (4, 4) and report.note is None
     assert report.ratio == pytest.approx(report.pipeline_fps / report.bare_fps)
+
+
+def test_a_round_where_the_machine_changed_speed_part_way_through_a_half_is_not_counted(
+        monkeypatch) -> None:
+    # The median of that half stays at the fast speed, so comparing medians cannot see it;
+    # its mean (and so the round's fps) mixes two machines.
+    model = FakeModel(0.002)
+    rounds: list[int] = []
+    real_bare_loop, real_infer = bench.bare_loop, model.infer
+    piped = {"calls": 0, "bare": False}
+
+    def count_rounds(m, frames, warmup=5):
+        rounds.append(frames)
+        model.delay, piped["bare"] = 0.002, True
+        out = real_bare_loop(m, frames, warmup)
+        piped["calls"], piped["bare"] = 0, False  # from here on, the round's pipeline half
+        return out
+
+    def infer(feeds):
+        if not piped["bare"]:
+            piped["calls"] += 1
+            if len(rounds) == 3 and piped["calls"] > 16:  # round 3's last ~30 % of frames
+                model.delay = 0.008
+        return real_infer(feeds)
+
+    monkeypatch.setattr(bench, "bare_loop", count_rounds)
+    monkeypatch.setattr(model, "infer", infer)
+    report = bench.run_bench(lambda: model, source="synthetic:64x48@0", frames=80, rounds=4,
+                             warmup=0)
+    assert (report.rounds, report.rounds_counted) == (4, 3)
+    assert report.stages_ms["inference"].p99 < 6.0
