@@ -15,6 +15,7 @@ import contextlib
 import math
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -252,9 +253,32 @@ _MODEL_TYPES: dict[str, tuple[type, ...]] = {
 }  # fmt: skip
 
 
+# A URI's scheme: two letters or more, so that "C:" stays a Windows drive.
+_URI_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
+
+
+def _same_key(item: str) -> str:
+    """What two entries are compared by: a local path as the file system compares it
+    (``os.path.normcase``: letter case and slashes on Windows; letter case on macOS, whose
+    usual file systems ignore it though normcase does not), anything with a scheme (a
+    stream, ``camera:Name``) exactly as written."""
+    if _URI_SCHEME.match(item):
+        return item
+    key = os.path.normcase(item)
+    return key.lower() if sys.platform == "darwin" else key
+
+
 def _dedup(items: list[str]) -> list[str]:
+    """``items`` without empty or repeated entries, the first spelling kept (the newest,
+    for the recent list): one path in two letter cases is one entry on Windows and macOS."""
     seen: set[str] = set()
-    return [x for x in items if x and not (x in seen or seen.add(x))]
+    out = []
+    for x in items:
+        key = _same_key(x) if x else ""
+        if x and key not in seen:
+            seen.add(key)
+            out.append(x)
+    return out
 
 
 def _expect(value: Any, kind: type, key: str, source: Path) -> Any:
