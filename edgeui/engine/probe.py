@@ -19,10 +19,16 @@ The child is ``python -m edgeui _probe PATH`` (or the frozen app's own executabl
 ``_probe``); the options travel pickled on stdin, the answer comes back as one marked JSON
 line on the child's real stdout, onto which native code cannot print (fd 1 is pointed at
 stderr while the model loads).
+
+A child never outlives its parent: ``stop_children()`` kills the running ones (the app
+calls it when it quits, and it runs at interpreter exit, which also ends new probes), an
+exception in the waiting thread (Ctrl-C) kills its child, and on Linux the kernel kills
+the child when the parent dies even by SIGKILL (``PR_SET_PDEATHSIG``, set by the child).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -77,6 +83,40 @@ class ProbeResult:
 _cache: dict[tuple[Any, ...], ProbeResult] = {}
 _cache_lock = threading.Lock()
 _in_flight: dict[tuple[Any, ...], threading.Lock] = {}  # one child per key at a time
+
+# The children running now, and those stop_children() killed (their end is no crash).
+_children: set[subprocess.Popen[bytes]] = set()
+_stopped: set[subprocess.Popen[bytes]] = set()
+_children_lock = threading.Lock()
+_closing = False  # set at interpreter exit: no new children
+PARENT_ENV = "EDGEUI_PROBE_PARENT"  # the parent's pid, for the child's death check
+
+
+def stop_children() -> int:
+    """Kill every probe child running now and wait for each to end; returns how many.
+
+    The threads waiting for them get a ProbeResult that is not ok and not cached (the
+    model was not checked; nothing is loaded in-process instead)."""
+    with _children_lock:
+        procs = list(_children)
+        _stopped.update(procs)
+    for proc in procs:
+        with contextlib.suppress(OSError):
+            proc.kill()
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            proc.wait(timeout=5)
+    return len(procs)
+
+
+def _at_exit() -> None:
+    global _closing
+    with _children_lock:
+        _closing = True
+    stop_children()
+
+
+atexit.register(_at_exit)
 
 
 def self_command() -> list[str]:
@@ -207,33 +247,88 @@ def _run_child(path: Path, options: Any, timeout: float) -> ProbeResult:
         return _not_checked(path, f"options cannot be sent: {exc}")
     env = dict(os.environ)
     env.setdefault("PYTHONIOENCODING", "utf-8")
+    env[PARENT_ENV] = str(os.getpid())
     creation = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console flash on Windows
+    stopped = ProbeResult(False, f"{path.name}: not checked: edgeui is stopping.",
+                          checked=False)  # fmt: skip
     try:
-        proc = subprocess.run(
-            [*self_command(), "_probe", str(path)],
-            input=payload,
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            creationflags=creation,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:  # not cached: the machine may just have been busy
-        return ProbeResult(False, f"{path.name}: loading took longer than {timeout:g} s; "
-                                  f"the model may be too big for this machine.", checked=False)
+        with _children_lock:  # started under the lock: stop_children() cannot miss it
+            if _closing:
+                return stopped
+            proc = subprocess.Popen(
+                [*self_command(), "_probe", str(path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                creationflags=creation,
+            )
+            _children.add(proc)
     except OSError as exc:
         return _not_checked(path, f"could not start a child process: {exc}")
-    answer = _find_answer(proc.stdout)
+    try:
+        stdout, stderr = proc.communicate(payload, timeout=timeout)
+    except subprocess.TimeoutExpired:  # not cached: the machine may just have been busy
+        _kill(proc)
+        return ProbeResult(False, f"{path.name}: loading took longer than {timeout:g} s; "
+                                  f"the model may be too big for this machine.", checked=False)
+    except BaseException:  # Ctrl-C while waiting, or a broken pipe: the child goes too
+        _kill(proc)
+        raise
+    finally:
+        with _children_lock:
+            _children.discard(proc)
+            was_stopped = proc in _stopped
+            _stopped.discard(proc)
+    if was_stopped:
+        return stopped
+    answer = _find_answer(stdout)
     if _is_crash(proc.returncode):
         return ProbeResult(False, crash_message(path, proc.returncode), crashed=True)
     if answer is None or proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         return _not_checked(path, f"the check exited with code {proc.returncode}: {tail[0]}")
     try:
         return ProbeResult(**{k: answer[k] for k in ("ok", "message", "error", "task",
                                                      "input_size", "runtime") if k in answer})
     except TypeError:
         return _not_checked(path, "the check gave an unreadable answer")
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a child and reap it (its pipes are closed too)."""
+    with contextlib.suppress(OSError):
+        proc.kill()
+    with contextlib.suppress(Exception):
+        proc.communicate(timeout=5)
+
+
+def die_with_parent() -> None:
+    """In the child: end when the parent ends, even when it is killed outright.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, via ctypes: nothing Linux-only is
+    imported elsewhere); a parent that died before that call is caught by its pid. On
+    Windows and macOS nothing: the parent kills its children when it exits normally, and
+    a child left behind by a crashed parent still ends when its model has loaded."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        if libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):  # no libc prctl (musl without it, odd builds)
+        return
+    parent = os.environ.get(PARENT_ENV, "")
+    if parent.isdigit():
+        try:
+            os.kill(int(parent), 0)
+        except ProcessLookupError:  # gone before prctl: nobody waits for the answer
+            os._exit(1)
+        except OSError:  # alive (another user's process would say EPERM)
+            pass
 
 
 def _find_answer(stdout: bytes) -> dict[str, Any] | None:
@@ -260,6 +355,7 @@ def child_main(argv: list[str]) -> int:
     if len(argv) != 1:
         os.write(2, b"usage: edgeui _probe MODEL < pickled-options\n")
         return 2
+    die_with_parent()
     # Raw fds, not sys.stdin/stdout: a windowed frozen app may have no Python streams.
     options = pickle.loads(_read_fd(0) or pickle.dumps(None))
     answer_fd = os.dup(1)

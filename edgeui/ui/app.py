@@ -231,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from edgeui.engine import probe
     from edgeui.ui.main_window import MainWindow
     from edgeui.ui.worker import InferenceWorker
 
@@ -256,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bridge = _ErrorBridge(window.notify_error)
     bridge.install()
     warnings_to_notifier = route_engine_warnings(window.notifier.notify)
+    # A model check still running in a child process ends first: the worker's thread may
+    # be waiting for it, and quitting must not wait for the check (nor leave it behind).
+    app.aboutToQuit.connect(probe.stop_children)
     app.aboutToQuit.connect(worker.stop)  # joins the thread and releases the camera
 
     if getattr(settings, "error", None) is not None:

@@ -40,9 +40,9 @@ def _classifier_tflite(path: Path, best: int = 4) -> Path:
 def _count_children(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Record every child process the probe starts (they still run)."""
     calls: list[object] = []
-    real_run = subprocess.run
-    monkeypatch.setattr(probe.subprocess, "run",
-                        lambda *a, **k: (calls.append(a), real_run(*a, **k))[1])
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(probe.subprocess, "Popen",
+                        lambda *a, **k: (calls.append(a), real_popen(*a, **k))[1])
     return calls
 
 
@@ -189,7 +189,7 @@ def test_options_that_cannot_be_sent_are_not_an_exception(tmp_path):
 def test_probing_can_be_turned_off(tmp_path, monkeypatch):
     path = _classifier_tflite(tmp_path / "m.tflite")
     monkeypatch.setenv("EDGEUI_NO_PROBE", "1")
-    monkeypatch.setattr(probe.subprocess, "run",
+    monkeypatch.setattr(probe.subprocess, "Popen",
                         lambda *a, **k: pytest.fail("no child process when probing is off"))
     assert probe.load_model(path).task == "classification"
 
