@@ -96,36 +96,33 @@ def _parent(tmp_path: Path, child: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd=ROOT)
 
 
-def test_a_probe_child_ends_when_its_parent_exits_normally(tmp_path) -> None:
+@contextlib.contextmanager
+def _parent_with_child(tmp_path, **script_options):
+    """(parent process, its probe child's pid); both are killed afterwards, whatever
+    happened, so a failing test leaves no process behind."""
     pid_file = tmp_path / "child.pid"
-    parent = _parent(tmp_path, _child_script(pid_file))
+    parent = _parent(tmp_path, _child_script(pid_file, **script_options))
     try:
         _wait_until(lambda: pid_file.exists() and pid_file.read_text())
-        pid = int(pid_file.read_text())
-        parent.stdin.close()  # the parent's main thread ends: a normal interpreter exit
-        assert parent.wait(30) == 0
-        _wait_until(lambda: not _alive(pid), timeout=10)
+        yield parent, int(pid_file.read_text())
     finally:
         parent.kill()
         parent.wait()
         if pid_file.exists() and pid_file.read_text():
             with contextlib.suppress(OSError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_a_probe_child_ends_when_its_parent_exits_normally(tmp_path) -> None:
+    with _parent_with_child(tmp_path) as (parent, pid):
+        parent.stdin.close()  # the parent's main thread ends: a normal interpreter exit
+        assert parent.wait(30) == 0
+        _wait_until(lambda: not _alive(pid), timeout=10)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_a_probe_child_ends_when_its_parent_is_killed_outright(tmp_path) -> None:
-    pid_file = tmp_path / "child.pid"
-    parent = _parent(tmp_path, _child_script(pid_file, die_with_parent=True))
-    try:
-        _wait_until(lambda: pid_file.exists() and pid_file.read_text())
-        pid = int(pid_file.read_text())
+    with _parent_with_child(tmp_path, die_with_parent=True) as (parent, pid):
         parent.kill()  # SIGKILL: no atexit, no finally
         parent.wait(30)
         _wait_until(lambda: not _alive(pid), timeout=10)
-    finally:
-        parent.kill()
-        parent.wait()
-        if pid_file.exists() and pid_file.read_text():
-            with contextlib.suppress(OSError):
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
