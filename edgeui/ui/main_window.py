@@ -44,6 +44,10 @@ from edgeui.ui.worker import InferenceWorker, error_message
 log = logging.getLogger(__name__)
 SAME_ERROR_S = 2.0  # one failure reported by two routes arrives within this
 PACE_INTERVAL_S = 1.0  # how often the display rate is measured and steered
+# A source in these states delivers no frames: the header and the panel show no rates (the
+# last ones would be a lie on a kiosk screen) until its "live" event says frames are back.
+STALLED_STATES = {"disconnected": "no signal", "reconnecting": "reconnecting",
+                  "failed": "no signal"}
 PACE_GAP_S = 0.5  # results stopped this long (pause, model load): measure afresh
 
 MODEL_SUFFIXES = (".onnx", ".tflite")
@@ -294,6 +298,14 @@ class MainWindow(QMainWindow):
             title = self._model_title(self._running) if self._running is not None \
                 else "No model running"
             self.results.set_status(title, f"No frames: {text}")
+        if state in STALLED_STATES:
+            self.header.set_stalled(STALLED_STATES[state])
+            if hasattr(self.results, "set_stalled"):
+                self.results.set_stalled(True)
+        elif state == "live":
+            self.header.set_stalled("")
+            if hasattr(self.results, "set_stalled"):
+                self.results.set_stalled(False)
         if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
             if event.state == "failed":
                 self._say_error_once(event.message)

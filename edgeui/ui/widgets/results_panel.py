@@ -203,6 +203,7 @@ class ResultsPanel(QWidget):
         self.idle_text = "Waiting for the model…"  # the summary while frames come without one
         self._source_state = ""  # the newest SourceEvent state; fresher than the stats'
         self._paused = False
+        self._stalled = False  # the source stopped delivering: no live numbers to show
         self._names = {k: self._grid_name(k) for k in self._values}
 
     # --- input ------------------------------------------------------------------------
@@ -221,6 +222,8 @@ class ResultsPanel(QWidget):
 
     def show_stats(self, stats: Any) -> None:
         """Take the newest PipelineStats (rendered at most four times a second)."""
+        if self._stalled:  # delivered late, from before the source stopped
+            return
         self._pending_stats = stats
         self._schedule(self._stats_timer, self._last_stats_t, STATS_INTERVAL_S,
                        self._render_stats)  # fmt: skip
@@ -238,9 +241,24 @@ class ResultsPanel(QWidget):
                 if value.text() == "paused":
                     value.setText("–")
 
+    def set_stalled(self, stalled: bool) -> None:
+        """The source stopped delivering (disconnected, reconnecting, failed): nothing is
+        measured any more, so the rates and percentiles show "–" instead of the last
+        values (the chart keeps its history); the stats after frames return fill them in."""
+        self._stalled = bool(stalled)
+        if not stalled:
+            return
+        self._pending_stats = None  # stats of the last frames before the stall
+        self._stats_timer.stop()
+        for key in ("capture_fps", "inference_fps", "display_fps"):
+            if self._values[key].text() != "paused":
+                self._values[key].setText("–")
+        for key in ("end_to_end", "inference", "preprocess", "postprocess", "capture"):
+            self._values[key].setText("– / –")
+
     def show_display_rate(self, fps: float, paced: bool = False) -> None:
         """How many frames a second the live view painted; ``paced``: fewer on purpose."""
-        if self._paused:
+        if self._paused or self._stalled:
             return  # a measurement from before the pause
         value = self._values["display_fps"]
         value.setText(f"{fps:.1f} · paced" if paced else f"{fps:.1f}")

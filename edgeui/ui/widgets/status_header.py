@@ -54,6 +54,7 @@ class StatusHeader(QFrame):
         self._runtime = ""
         self._source = ""
         self._paused = False
+        self._stalled = ""  # why no frames come from a live source ("" while they do)
 
         # One line each, ending in "…" when too narrow (the tooltip has the whole text).
         self.title = LiveText("No model running")
@@ -108,10 +109,21 @@ class StatusHeader(QFrame):
         if paused:
             self._set(self.fps, "–")
             self._set(self.latency, "paused")
+        elif self._stalled:  # resumed while the source is still gone: say why again
+            self._set(self.latency, self._stalled)
+
+    def set_stalled(self, why: str) -> None:
+        """The source stopped delivering ("no signal", "reconnecting"...): its last rate
+        would be a lie on a kiosk screen, so the header says why instead; "" when frames
+        come again (the next stats fill the numbers in)."""
+        self._stalled = str(why or "")
+        if self._stalled:
+            self._set(self.fps, "–")
+            self._set(self.latency, "paused" if self._paused else self._stalled)
 
     def show_stats(self, stats: Any) -> None:
         """Live numbers: inference fps, inference p50 and the runtime actually used."""
-        if self._paused:
+        if self._paused or self._stalled:
             return
         runtime = str(getattr(stats, "runtime", "") or "")
         # Without a model nothing is inferred; the preview runs at the capture rate.
