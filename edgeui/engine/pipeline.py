@@ -551,13 +551,19 @@ class Pipeline:
                     log.debug("closing the source failed", exc_info=True)
 
     def _make_source(self, request: FrameSource | str, gen: int) -> FrameSource | None:
-        if not isinstance(request, str):
-            return request
-        try:
-            return open_source(request, **self.source_options)
-        except SourceError as exc:
-            self._fail(exc, request, gen)
-            return None
+        if isinstance(request, str):
+            try:
+                source = open_source(request, **self.source_options)
+            except SourceError as exc:
+                self._fail(exc, request, gen)
+                return None
+        else:
+            source = request
+        # A source whose reads wait for the next frame (a stream) must wait as long as the
+        # stall timeout says, not a read timeout of its own (unless one was given).
+        if hasattr(source, "stall_timeout"):
+            source.stall_timeout = float(self.stall_timeout)
+        return source
 
     def _fail(self, exc: Exception, label: str, gen: int) -> None:
         self._emit("failed", str(exc), label)

@@ -1,8 +1,11 @@
 """Network streams (rtsp://, http(s):// MJPEG or HLS, ...) through OpenCV's FFmpeg backend.
 
 The backend is named explicitly and given open and read timeouts: without them a dead
-server makes ``VideoCapture.read()`` block forever. RTSP goes over TCP by default (UDP
-loses packets and smears frames on busy Wi-Fi).
+server makes ``VideoCapture.read()`` block forever. The read timeout is how long a read may
+wait for the next frame, so it is the stall timeout: unless ``read_timeout`` is given, it
+follows ``stall_timeout``, which the pipeline sets to its own before opening (a camera
+sending a frame every 7 s with a 20 s stall timeout must not fail its read after 5 s).
+RTSP goes over TCP by default (UDP loses packets and smears frames on busy Wi-Fi).
 """
 
 from __future__ import annotations
@@ -35,12 +38,15 @@ class StreamSource:
 
     live = True
 
-    def __init__(self, uri: str, *, open_timeout: float = 10.0, read_timeout: float = 5.0,
+    def __init__(self, uri: str, *, open_timeout: float = 10.0,
+                 read_timeout: float | None = None, stall_timeout: float = 5.0,
                  transport: str = "tcp") -> None:
         self.url = str(uri)
         self.uri = redact(self.url)
         self.open_timeout = float(open_timeout)
-        self.read_timeout = float(read_timeout)
+        # None: follow stall_timeout (the pipeline sets it to its own before each open).
+        self.read_timeout = None if read_timeout is None else float(read_timeout)
+        self.stall_timeout = float(stall_timeout)
         self.transport = transport
         self._reader = CaptureReader(self.uri)
 
@@ -52,10 +58,15 @@ class StreamSource:
             return f"rtsp_transport;{self.transport}"
         return None
 
+    @property
+    def effective_read_timeout(self) -> float:
+        """Seconds a read waits for the next frame: ``read_timeout``, else the stall timeout."""
+        return self.stall_timeout if self.read_timeout is None else self.read_timeout
+
     def open(self) -> None:
         params = [
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.open_timeout * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.effective_read_timeout * 1000),
         ]  # fmt: skip
         options = self._ffmpeg_options()
         with _env_lock:
