@@ -137,6 +137,51 @@ class _ErrorBridge:
             self._report(args.exc_type, args.exc_value, args.exc_traceback)
 
 
+QUIT_SIGNAL_POLL_MS = 250  # how soon a Ctrl-C or SIGTERM is seen while Qt's loop waits
+
+
+def install_quit_signals(quit_app: Any) -> Any:
+    """Ctrl-C (SIGINT) and SIGTERM (systemd stopping a kiosk) quit the app the normal way:
+    ``quit_app`` runs on the GUI thread (the window closes, the worker stops, settings are
+    saved, probe children are killed). Python runs a signal handler only when the
+    interpreter gets control, which Qt's event loop does not give it while it waits: a
+    timer hands it control a few times a second (portable, unlike a wakeup fd on Windows).
+    A second signal while quitting takes the default action (a stuck quit can still be
+    killed). Returns a function that restores the previous handlers and stops the timer;
+    does nothing (and returns a no-op) outside the main thread."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    names = ["SIGINT", "SIGTERM"]
+    sigs = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    previous = {sig: signal.getsignal(sig) for sig in sigs}
+
+    def handle(signum: int, frame: Any) -> None:
+        # Once: the next one ends the process outright (a KeyboardInterrupt raised in a Qt
+        # slot would only be printed), for a quit that hangs.
+        for sig in sigs:
+            signal.signal(sig, signal.SIG_DFL)
+        log.warning("%s received: quitting", signal.Signals(signum).name)
+        QTimer.singleShot(0, quit_app)
+
+    for sig in sigs:
+        signal.signal(sig, handle)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)  # Python gets control: pending handlers run
+    timer.start(QUIT_SIGNAL_POLL_MS)
+
+    def restore() -> None:
+        timer.stop()
+        for sig, old in previous.items():
+            if old is not None:
+                signal.signal(sig, old)
+
+    return restore
+
+
 def screenshot_problem(target: str) -> str:
     """Why a screenshot cannot be written to ``target`` ("" when it can)."""
     path = Path(target).expanduser()
@@ -295,9 +340,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         QTimer.singleShot(int(max(0.0, delay) * 1000), finish)
 
+    def quit_on_signal() -> None:
+        window.close()  # closeEvent: the worker stops, the settings are saved
+        app.quit()  # aboutToQuit: probe children killed, even if the window stays open
+
+    restore_signals = install_quit_signals(quit_on_signal)
+    log.debug("ready: the window is up; Ctrl-C or SIGTERM quits")
     try:
         code = app.exec()
     finally:
+        restore_signals()
         logging.getLogger("edgeui.engine").removeHandler(warnings_to_notifier)
         worker.stop()
         bridge.uninstall()
