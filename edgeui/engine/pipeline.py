@@ -1,8 +1,9 @@
 """The live pipeline: capture thread -> one "latest frame" slot -> inference loop -> results.
 
 Nothing queues: the capture thread overwrites a single slot, inference always takes the
-newest frame, and frames overwritten before inference took them are counted as dropped
-(as skipped instead while inference waits out ``fps_limit``: those are passed over by design).
+newest frame, and frames overwritten before a running model took them are counted as dropped
+(as skipped instead while inference waits out ``fps_limit``: those are passed over by design;
+not at all while there is no model yet, a preview, or one is being loaded).
 Sources that are not live (unpaced files, the unpaced test pattern) are read on demand by the
 inference thread itself, right before each inference: they drop nothing, and no thread
 hand-off sits between a frame and its result (on 2 cores the runtime already uses both; a
@@ -182,6 +183,7 @@ class Pipeline:
         self._dropped = 0
         self._skipped = 0
         self._throttled = False  # the run loop is waiting out fps_limit
+        self._loading = False  # (cond) the inference thread is loading or applying a model
         self._errors = 0
         self._last_error = ""
         self._windows = {k: RollingWindow(window) for k in STAGES}
@@ -377,8 +379,17 @@ class Pipeline:
     def _apply_model(self) -> None:
         with self._cond:
             pending, self._pending_model = self._pending_model, _NOTHING
+            if pending is not _NOTHING:
+                self._loading = True  # frames overwritten meanwhile are not the model's drops
         if pending is _NOTHING:
             return
+        try:
+            self._load_model(pending)
+        finally:
+            with self._cond:
+                self._loading = False
+
+    def _load_model(self, pending: Any) -> None:
         if pending is None:
             self._model, self._runtime = None, ""
             return
@@ -704,10 +715,13 @@ class Pipeline:
         with self._cond:
             if self._source_gen != gen:
                 return
+            # A frame overwritten before inference took it is dropped only when a model
+            # was running and too slow: not while paused, previewing (no model) or loading
+            # one, and passed over on purpose (skipped) while fps_limit paces inference.
             if self._slot is not None and not self._paused:
                 if self._throttled:
                     self._skipped += 1
-                else:
+                elif self._model is not None and not self._loading:
                     self._dropped += 1
             self._slot = (frame, capture_ms)
             self._cond.notify_all()
