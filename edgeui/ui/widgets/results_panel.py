@@ -120,6 +120,11 @@ def _fmt_ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+# The Performance rows that are rates, and those that are p50 / p95 latencies.
+RATE_KEYS = ("capture_fps", "inference_fps", "display_fps")
+LATENCY_KEYS = ("end_to_end", "inference", "preprocess", "postprocess", "capture")
+
+
 class ResultsPanel(QWidget):
     """``show_result(frame_result)`` per frame, ``show_stats(pipeline_stats)`` a few times a
     second. Both are cheap: they store the newest value and render on a throttle."""
@@ -231,7 +236,7 @@ class ResultsPanel(QWidget):
     def set_paused(self, paused: bool) -> None:
         """Paused: the rates would be stale, so they say so (the latencies stay, they
         still describe the model); the next stats after resuming fill them in again."""
-        rates = [self._values[key] for key in ("capture_fps", "inference_fps", "display_fps")]
+        rates = [self._values[key] for key in RATE_KEYS]
         self._paused = bool(paused)
         if paused:  # stats rendered later (of the frame in flight) keep them paused too
             for value in rates:
@@ -250,10 +255,10 @@ class ResultsPanel(QWidget):
             return
         self._pending_stats = None  # stats of the last frames before the stall
         self._stats_timer.stop()
-        for key in ("capture_fps", "inference_fps", "display_fps"):
+        for key in RATE_KEYS:
             if self._values[key].text() != "paused":
                 self._values[key].setText("–")
-        for key in ("end_to_end", "inference", "preprocess", "postprocess", "capture"):
+        for key in LATENCY_KEYS:
             self._values[key].setText("– / –")
 
     def show_display_rate(self, fps: float, paced: bool = False) -> None:
@@ -471,7 +476,7 @@ class ResultsPanel(QWidget):
         self._names["inference_fps"].setText("Preview fps" if preview else "Inference fps")
         self._names["frames"].setText("Previewed / dropped" if preview else "Processed / dropped")
         stages = getattr(stats, "stages", {}) or {}
-        for key in ("end_to_end", "inference", "preprocess", "postprocess", "capture"):
+        for key in LATENCY_KEYS:
             pct = stages.get(key)
             if preview and key in ("inference", "preprocess", "postprocess", "end_to_end"):
                 v[key].setText("– / –")
