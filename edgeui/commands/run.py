@@ -2,12 +2,15 @@
 
 Lines go to stdout (or ``--jsonl FILE``, started anew unless ``--append``), flushed one by
 one; source events and the final summary go to stderr. Ctrl-C and SIGTERM (systemd's stop)
-end the run cleanly, summary included, with exit code 0.
+end the run cleanly, summary included, with exit code 0. A run that reached its
+``--duration`` without the source ever delivering a frame (a stream or camera that never
+connected) fails like ``--no-retry`` would have: exit 2, with the last reason it gave.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import time
@@ -22,7 +25,7 @@ from edgeui.commands.common import (
     positive_int,
     print_source_event,
 )
-from edgeui.errors import ConfigError
+from edgeui.errors import ConfigError, SourceError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +86,42 @@ def summary_line(stats: Any, elapsed: float) -> str:
     return "edgeui: " + ", ".join(parts)
 
 
+class SourceWatch:
+    """Prints source events (``print_source_event``) and remembers what a summary needs:
+    whether the source ever delivered a frame, and the last reason it gave for not doing so."""
+
+    _RETRY = re.compile(r"\s*Retrying in [^ ]+ s…?$")
+
+    def __init__(self) -> None:
+        self.delivered = False
+        self.ended = False
+        self.reason = ""
+
+    def __call__(self, ev: Any) -> None:
+        if ev.state == "live":
+            self.delivered = True
+        elif ev.state == "ended":
+            self.ended = True
+        elif ev.state in ("disconnected", "reconnecting", "failed"):
+            message = self._RETRY.sub("", str(ev.message)).strip()
+            prefix = f"{ev.source}: "
+            if message.startswith(prefix):
+                message = message[len(prefix):]
+            if message and not message.startswith("reconnecting in "):
+                self.reason = message
+        print_source_event(ev)
+
+    def never_delivered(self, source: str, within: float | None = None) -> str:
+        """"SOURCE: never delivered a frame in S s; last attempt: REASON." (or, with no
+        reason yet, "still connecting when the run ended")."""
+        text = f"{source}: never delivered a frame"
+        if within is not None:
+            text += f" in {within:g} s"
+        if self.reason:
+            return f"{text}; last attempt: {self.reason.rstrip('.')}."
+        return f"{text}; still connecting when the run ended."
+
+
 def main(args: argparse.Namespace) -> int:
     from edgeui.engine.pipeline import Pipeline
     from edgeui.engine.probe import load_model
@@ -108,20 +147,25 @@ def main(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # `edgeui run ... | head`: the reader is gone
             pipeline.stop()
 
+    watch = SourceWatch()
     pipeline = Pipeline(model, source, fps_limit=args.fps_limit, retry=not args.no_retry,
-                        on_result=on_result, on_event=print_source_event,
-                        stall_timeout=args.stall_timeout)
+                        on_result=on_result, on_event=watch, stall_timeout=args.stall_timeout)
+    signalled = False
 
     def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal signalled
+        signalled = True
         pipeline.stop()
         # A second Ctrl-C interrupts whatever is still blocking.
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
+    elapsed = 0.0
     try:
         pipeline.run(frames=args.frames, duration=args.duration)
     finally:
+        elapsed = time.monotonic() - started
         for s, handler in previous.items():
             signal.signal(s, handler)
         pipeline.stop()
@@ -131,5 +175,14 @@ def main(args: argparse.Namespace) -> int:
                 csv_sink.close()
         except BrokenPipeError:
             pass
-        print(summary_line(pipeline.stats(), time.monotonic() - started), file=sys.stderr)
+        print(summary_line(pipeline.stats(), elapsed), file=sys.stderr)
+    if not watch.delivered and not watch.ended:
+        # Nothing ever came: the run did not do its job. Stopped on purpose (Ctrl-C,
+        # systemd), it is still a clean stop; reaching --duration, it fails like --no-retry.
+        label = str(getattr(source, "uri", args.source))
+        if signalled:
+            print(f"edgeui: {watch.never_delivered(label)}", file=sys.stderr)
+        else:
+            within = args.duration or round(elapsed, 1)
+            raise SourceError(watch.never_delivered(label, within))
     return 0
