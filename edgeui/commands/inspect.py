@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,10 @@ def main(args: argparse.Namespace) -> int:
         if args.json:
             _write_json(partial)
         else:
-            sys.stdout.write(format_unloadable(partial))
+            # On a terminal (or with 2>&1) the "edgeui: error:" line comes right after the
+            # report: saying why there as well would show the sentence twice.
+            sys.stdout.write(format_unloadable(partial, reason=not _same_destination(
+                sys.stdout, sys.stderr)))
         sys.stdout.flush()
         raise
     if args.json:
@@ -44,6 +49,14 @@ def main(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_report(info))
     return 0
+
+
+def _same_destination(a: Any, b: Any) -> bool:
+    """Whether two streams write to the same file, pipe or terminal."""
+    try:
+        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return a is b
 
 
 def _write_json(info: dict[str, Any]) -> None:
@@ -71,8 +84,9 @@ def _fmt_format_info(info: dict[str, Any]) -> str:
     return "  ".join(f"{k}={_fmt_value(v)}" for k, v in fmt.items() if not isinstance(v, dict))
 
 
-def format_unloadable(info: dict[str, Any]) -> str:
-    """The report for a model the runtime refused: what the file says, then why it can't run."""
+def format_unloadable(info: dict[str, Any], reason: bool = True) -> str:
+    """The report for a model the runtime refused: what the file says, then (``reason``)
+    why it can't run."""
     f = info["file"]
     lines = [f"{f['name']}  ·  {f['format']}  ·  {format_size(f['size_bytes'] or 0)}"]
     fmt = info.get("format_info", {})
@@ -98,7 +112,8 @@ def format_unloadable(info: dict[str, Any]) -> str:
     if meta:
         lines.append("embedded metadata")
         lines += [f"  {k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in meta.items()]
-    lines.append(f"cannot run: {info['error']}")
+    if reason:
+        lines.append(f"cannot run: {info['error']}")
     return "\n".join(lines) + "\n"
 
 

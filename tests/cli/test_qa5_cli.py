@@ -6,11 +6,14 @@ import os
 import signal
 import socket
 import threading
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from edgeui.cli import main
 from edgeui.engine.sources.base import FrameMaker, SourceUnavailable
+from tests.helpers.modelgen import make_custom_op_onnx
 
 
 def _closed_port() -> int:
@@ -124,3 +127,32 @@ def test_run_without_a_frame_and_without_a_reason_says_it_was_still_connecting(
     assert out == ""
     assert err.splitlines()[-1] == ("edgeui: error: fake://cam: never delivered a frame in "
                                     "0.3 s; still connecting when the run ended.")
+
+
+@pytest.fixture
+def custom_op_model(tmp_path: Path) -> Path:
+    return make_custom_op_onnx(tmp_path / "custom.onnx")
+
+
+def test_inspect_says_why_a_model_cannot_run_once_on_a_shared_terminal(custom_op_model,
+                                                                       tmp_path, monkeypatch):
+    # A terminal (or `2>&1`): stdout and stderr are one destination, so the reason is said once.
+    log = tmp_path / "both.txt"
+    with open(log, "w", encoding="utf-8") as both:
+        monkeypatch.setattr("sys.stdout", both)
+        monkeypatch.setattr("sys.stderr", both)
+        code = main(["inspect", str(custom_op_model)])
+    text = log.read_text(encoding="utf-8")
+    assert code == 2
+    assert text.count("com.example:FooOp") == 1, text
+    assert text.splitlines()[0].startswith("custom.onnx  ·  ONNX  ·  ")
+    assert text.splitlines()[-1].startswith(f"edgeui: error: {custom_op_model}: uses the "
+                                            "operator 'com.example:FooOp'")
+
+
+def test_inspect_with_separate_streams_keeps_the_report_line_and_the_error_line(
+        custom_op_model, capsys):
+    code, out, err = run_cli(capsys, "inspect", str(custom_op_model))
+    assert code == 2
+    assert out.splitlines()[-1].startswith("cannot run: ") and "FooOp" in out
+    assert err.count("FooOp") == 1 and err.startswith("edgeui: error: ")
