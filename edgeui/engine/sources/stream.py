@@ -6,13 +6,20 @@ wait for the next frame, so it is the stall timeout: unless ``read_timeout`` is 
 follows ``stall_timeout``, which the pipeline sets to its own before opening (a camera
 sending a frame every 7 s with a 20 s stall timeout must not fail its read after 5 s).
 RTSP goes over TCP by default (UDP loses packets and smears frames on busy Wi-Fi).
+
+FFmpeg says only that an open failed. After a failure (never before: a good open costs
+nothing more) the host name is looked up once, for at most ``DNS_CHECK_TIMEOUT`` s, so a
+name DNS cannot find is reported as that, not as a refused connection.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import cv2
 
@@ -22,6 +29,7 @@ from edgeui.engine.types import Frame
 
 _ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 _env_lock = threading.Lock()  # the FFmpeg options travel in a process-wide variable
+DNS_CHECK_TIMEOUT = 2.0  # seconds a failed open waits for the host name's lookup
 
 
 def open_failure(waited: float, timeout: float) -> str:
@@ -31,6 +39,47 @@ def open_failure(waited: float, timeout: float) -> str:
     if waited >= timeout * 0.9:
         return f"cannot connect (no answer within {timeout:g} s)"
     return f"cannot connect or no video after {waited:.1f} s"
+
+
+def host_name(url: str) -> str | None:
+    """The host name of a URL, or None when it has none or it is an address (1.2.3.4, [::1])."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return None
+
+
+def name_failure(host: str, timeout: float = DNS_CHECK_TIMEOUT) -> str | None:
+    """Why ``host`` cannot be resolved, or None when it resolves, fails otherwise, or its
+    lookup takes longer than ``timeout`` (it is then left to finish in the background)."""
+    outcome: list[Exception | None] = []
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, None)
+        except Exception as exc:  # classified below (a bad name can raise UnicodeError)
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=look_up, name="edgeui-dns-check", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    exc = outcome[0] if outcome else None
+    if not isinstance(exc, socket.gaierror):
+        return None
+    if exc.errno == socket.EAI_AGAIN:
+        return f"the host name '{host}' could not be looked up (DNS did not answer)"
+    if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+        return f"the host name '{host}' could not be found (DNS)"
+    return None
 
 
 class StreamSource:
@@ -84,7 +133,10 @@ class StreamSource:
                     os.environ[_ENV] = previous
         if not cap.isOpened():
             cap.release()
-            raise SourceUnavailable(f"{self.uri}: {open_failure(waited, self.open_timeout)}.")
+            host = host_name(self.url)
+            dns = name_failure(host, min(DNS_CHECK_TIMEOUT, self.open_timeout)) if host else None
+            why = f"cannot connect: {dns}" if dns else open_failure(waited, self.open_timeout)
+            raise SourceUnavailable(f"{self.uri}: {why}.")
         self._reader.attach(cap)
 
     def read(self) -> Frame | None:
