@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: at the file's own frame rate, like a camera)")
     parser.add_argument("--stall-timeout", type=positive_float, default=5.0, metavar="S",
                         help="reconnect when no new frame came for S seconds (default 5); a "
-                        "stream's read waits this long for the next frame")
+                        "camera's or stream's read waits this long for the next frame")
     add_model_arguments(parser)
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+from typing import ClassVar
 
+import cv2
 import pytest
 
+from edgeui.engine.pipeline import Pipeline
 from edgeui.engine.sources import open_source
 from edgeui.engine.sources import stream as stream_module
 from edgeui.engine.sources.base import SourceUnavailable
+from edgeui.engine.sources.camera import CameraSource
 
 # --- streams: a host name that does not resolve ----------------------------------------------
 
@@ -132,3 +137,101 @@ def test_the_lookup_happens_only_after_a_failed_open(monkeypatch):
     source.open()
     source.close()
     assert calls == []
+
+
+# --- cameras: the read timeout follows the stall timeout ----------------------------------------
+
+
+class FakeCamera:
+    """cv2.VideoCapture stand-in for a camera; records what it was asked."""
+
+    made: ClassVar[list[FakeCamera]] = []
+    takes_params = True  # False: a backend that refuses open parameters (cv2.error)
+    takes_read_timeout = True  # whether set(CAP_PROP_READ_TIMEOUT_MSEC) is supported
+
+    def __init__(self, target, api, params=None) -> None:
+        if params is not None and not self.takes_params:
+            raise cv2.error("VIDEOIO: unsupported parameters")
+        self.target, self.api, self.params = target, api, params
+        self.props: dict[int, float] = {}
+        FakeCamera.made.append(self)
+
+    def isOpened(self) -> bool:
+        return True
+
+    def set(self, prop: int, value: float) -> bool:
+        if prop == cv2.CAP_PROP_READ_TIMEOUT_MSEC and not self.takes_read_timeout:
+            return False
+        self.props[prop] = value
+        return True
+
+    def get(self, prop: int) -> float:
+        return self.props.get(prop, 0.0)
+
+    def release(self) -> None:
+        pass
+
+    def read_timeout_ms(self) -> float | None:
+        if self.params is not None and cv2.CAP_PROP_READ_TIMEOUT_MSEC in self.params[::2]:
+            i = self.params.index(cv2.CAP_PROP_READ_TIMEOUT_MSEC)
+            return self.params[i + 1]
+        return self.props.get(cv2.CAP_PROP_READ_TIMEOUT_MSEC)
+
+
+@pytest.fixture
+def fake_camera(monkeypatch):
+    FakeCamera.made = []
+    monkeypatch.setattr(FakeCamera, "takes_params", True)
+    monkeypatch.setattr(FakeCamera, "takes_read_timeout", True)
+    monkeypatch.setattr("edgeui.engine.sources.camera.cv2.VideoCapture", FakeCamera)
+    monkeypatch.delenv("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", raising=False)
+    return FakeCamera
+
+
+def _open(source: CameraSource) -> FakeCamera:
+    source.open()
+    source.close()
+    return FakeCamera.made[-1]
+
+
+def test_pipeline_gives_a_camera_its_stall_timeout_as_read_timeout(fake_camera):
+    source = open_source("0", backend=cv2.CAP_ANY)
+    p = Pipeline(None, source, stall_timeout=20)
+    assert p._make_source(source, 0) is source
+    assert source.stall_timeout == 20
+    assert _open(source).read_timeout_ms() == 20000
+
+
+def test_camera_read_timeout_defaults_to_five_seconds_and_an_explicit_one_wins(fake_camera):
+    assert _open(CameraSource("0", backend=cv2.CAP_ANY)).read_timeout_ms() == 5000
+    source = CameraSource("0", backend=cv2.CAP_ANY, read_timeout=2.5)
+    source.stall_timeout = 20
+    assert _open(source).read_timeout_ms() == 2500
+
+
+def test_a_backend_refusing_open_parameters_gets_the_timeout_set_after(fake_camera):
+    fake_camera.takes_params = False
+    source = CameraSource("0", backend=cv2.CAP_ANY)
+    source.stall_timeout = 12
+    cap = _open(source)
+    assert cap.params is None
+    assert cap.props[cv2.CAP_PROP_READ_TIMEOUT_MSEC] == 12000
+
+
+def test_v4l2_waits_for_a_frame_as_long_as_the_stall_timeout(fake_camera):
+    # V4L2 has no read-timeout property: OpenCV's select() timeout (whole seconds, from the
+    # environment) is the knob; a user's own setting is kept.
+    fake_camera.takes_params = False
+    fake_camera.takes_read_timeout = False
+    source = CameraSource("0", backend=cv2.CAP_V4L2)
+    source.stall_timeout = 7.5
+    _open(source)
+    assert os.environ["OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"] == "8"
+
+
+def test_v4l2_keeps_the_users_select_timeout(fake_camera, monkeypatch):
+    monkeypatch.setenv("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "3")
+    source = CameraSource("0", backend=cv2.CAP_V4L2)
+    source.stall_timeout = 20
+    _open(source)
+    assert os.environ["OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"] == "3"

@@ -4,11 +4,20 @@ Opened with the platform's backend (V4L2, Media Foundation, AVFoundation), the r
 size / fps / FOURCC, and a one-frame driver buffer so what we read is what is in front
 of the lens now. A camera that is not there is a transient failure: kiosks boot before
 their cameras, and cables get pulled.
+
+A read waits for the next frame as long as the stall timeout, like a stream's: unless
+``read_timeout`` is given it follows ``stall_timeout``, which the pipeline sets to its own
+before opening. Backends that take ``CAP_PROP_READ_TIMEOUT_MSEC`` get it at open (or
+through ``set()`` when they refuse open parameters); V4L2 has no such property, only
+OpenCV's select() timeout, read from ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` (whole seconds)
+once per process, at the first V4L2 read: it is set before each open unless the user set it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +31,9 @@ from edgeui.errors import SourceError
 
 log = logging.getLogger(__name__)
 
+_V4L_SELECT_TIMEOUT = "OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"
+_v4l_select_ours: str | None = None  # the value edgeui set (None: untouched)
+
 
 class CameraSource:
     """A local camera (live: frames inference cannot keep up with are dropped)."""
@@ -30,15 +42,23 @@ class CameraSource:
 
     def __init__(self, uri: str, *, width: int | None = None, height: int | None = None,
                  fps: float | None = None, fourcc: str | None = None,
-                 read_timeout: float = 5.0, backend: int | None = None) -> None:
+                 read_timeout: float | None = None, stall_timeout: float = 5.0,
+                 backend: int | None = None) -> None:
         self.uri = str(uri)
         self.width, self.height, self.fps = width, height, fps
         if fourcc is not None and len(fourcc) != 4:
             raise SourceError(f"{fourcc}: a pixel format is four characters, like MJPG or YUYV.")
         self.fourcc = fourcc
-        self.read_timeout = float(read_timeout)
+        # None: follow stall_timeout (the pipeline sets it to its own before each open).
+        self.read_timeout = None if read_timeout is None else float(read_timeout)
+        self.stall_timeout = float(stall_timeout)
         self.backend = backend
         self._reader = CaptureReader(self.uri)
+
+    @property
+    def effective_read_timeout(self) -> float:
+        """Seconds a read waits for the next frame: ``read_timeout``, else the stall timeout."""
+        return self.stall_timeout if self.read_timeout is None else self.read_timeout
 
     def _target(self) -> int | str:
         """The index or device path to open now (a name is resolved at every open)."""
@@ -61,12 +81,16 @@ class CameraSource:
     def open(self) -> None:
         target = self._target()
         api = self.backend if self.backend is not None else devices.backend()
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000,
-                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.read_timeout * 1000)]
+        read_ms = int(self.effective_read_timeout * 1000)
+        if api == getattr(cv2, "CAP_V4L2", None):
+            _set_v4l_select_timeout(self.effective_read_timeout)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms]
         try:
             cap = cv2.VideoCapture(target, api, params)
-        except cv2.error:
+        except cv2.error:  # a backend that takes no open parameters: set what it can after
             cap = cv2.VideoCapture(target, api)
+            if cap.isOpened() and not cap.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms):
+                log.debug("%s: the backend has no read timeout", self.uri)
         if not cap.isOpened():
             cap.release()
             raise SourceUnavailable(f"{self.uri}: cannot open the camera (unplugged, or "
@@ -96,3 +120,15 @@ class CameraSource:
 
     def close(self) -> None:
         self._reader.release()
+
+
+def _set_v4l_select_timeout(seconds: float) -> None:
+    """Let V4L2 wait ``seconds`` (rounded up to whole seconds) for a frame, unless the user
+    chose their own wait in the environment. OpenCV reads it at the first V4L2 read of the
+    process, so the stall timeout in force then is the one that counts."""
+    global _v4l_select_ours
+    current = os.environ.get(_V4L_SELECT_TIMEOUT)
+    if current is not None and current != _v4l_select_ours:
+        return  # the user's
+    _v4l_select_ours = str(max(1, math.ceil(seconds)))
+    os.environ[_V4L_SELECT_TIMEOUT] = _v4l_select_ours
