@@ -268,6 +268,18 @@ def _same_key(item: str) -> str:
     return key.lower() if sys.platform == "darwin" else key
 
 
+def entry_key(item: str) -> str:
+    """How two recent sources (or folders) are told apart: one key, one entry (the app's
+    in-memory lists use it too, so they match what is saved)."""
+    return _same_key(str(item))
+
+
+def dedup_entries(items: list[str]) -> list[str]:
+    """``items`` as the saved lists keep them: no repeats by :func:`entry_key`, the first
+    spelling kept."""
+    return _dedup([str(x) for x in items])
+
+
 def _dedup(items: list[str]) -> list[str]:
     """``items`` without empty or repeated entries, the first spelling kept (the newest,
     for the recent list): one path in two letter cases is one entry on Windows and macOS."""

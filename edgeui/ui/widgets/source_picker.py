@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from edgeui.config import dedup_entries, entry_key
 from edgeui.ui.widgets.style import ERROR, MUTED, icon
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class SourcePicker(QWidget):
         super().__init__(parent)
         self._lister = camera_lister or default_camera_lister
         self._cameras: list[Any] = []
-        self._recent: list[str] = [str(r) for r in recent]
+        self._recent: list[str] = dedup_entries([str(r) for r in recent])
         self._current = ""
         self._last_emit = ("", 0.0)
         self._listing = False
@@ -189,16 +190,31 @@ class SourcePicker(QWidget):
         """Mark the running source (no signal); one not listed yet joins the list."""
         self._current = str(uri)
         if self._current and self._current not in self.uris():
-            self._recent.insert(0, self._current)
+            # One path in another letter case is the same entry on Windows and macOS (as
+            # the saved list has it): that row takes the new spelling, no second row.
+            key = entry_key(self._current)
+            if any(entry_key(r) == key for r in self._recent):
+                self._recent = dedup_entries([self._current if entry_key(r) == key else r
+                                              for r in self._recent])  # fmt: skip
+            else:
+                self._recent.insert(0, self._current)
             self._rebuild()  # marks it
             return
         self._mark_current()
+
+    def forget(self, uri: str) -> None:
+        """Take a source off the list (one that failed before it ever worked)."""
+        key = entry_key(str(uri))
+        kept = [r for r in self._recent if entry_key(r) != key]
+        if kept != self._recent:
+            self._recent = kept
+            self._rebuild()
 
     def current(self) -> str:
         return self._current
 
     def set_recent(self, recent: Sequence[str]) -> None:
-        self._recent = [str(r) for r in recent]
+        self._recent = dedup_entries([str(r) for r in recent])
         self._rebuild()
 
     def cameras(self) -> list[Any]:
@@ -307,11 +323,11 @@ class SourcePicker(QWidget):
             placeholder.setForeground(MUTED)
             self.list.addItem(placeholder)
         self._section("Demo")
-        for uri in dict.fromkeys(r for r in self._recent if is_demo_photos(r)):
+        for uri in dedup_entries([r for r in self._recent if is_demo_photos(r)]):
             self._row(source_label(uri), uri, "demo",
                       f"Sample photos as a live feed, for the face detector ({uri})")
         self._row("Demo (synthetic)", SYNTHETIC, "demo", "A moving test pattern with a clock")
-        recent = [r for r in dict.fromkeys(self._recent)
+        recent = [r for r in dedup_entries(self._recent)
                   if r != SYNTHETIC and not is_demo_photos(r)]  # fmt: skip
         if recent:
             self._section("Recent")
