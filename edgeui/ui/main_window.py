@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import inspect
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ PACE_INTERVAL_S = 1.0  # how often the display rate is measured and steered
 # A source in these states delivers no frames: the header and the panel show no rates (the
 # last ones would be a lie on a kiosk screen) until its "live" event says frames are back.
 STALLED_STATES = {"disconnected": "no signal", "reconnecting": "reconnecting",
-                  "failed": "no signal"}
+                  "failed": "no signal", "ended": "ended"}
+# The engine's retry note after a reason ("cannot connect… Retrying in 2 s…"), or alone.
+_RETRY_NOTE = re.compile(r"\s*(?:retrying|reconnecting) in [\d.]+ s…?\s*$", re.IGNORECASE)
 PACE_GAP_S = 0.5  # results stopped this long (pause, model load): measure afresh
 
 MODEL_SUFFIXES = (".onnx", ".tflite")
@@ -92,6 +95,33 @@ def _new(factory: Any, settings: Any, parent: QWidget) -> Any:
     if takes_settings:
         return factory(settings=settings, parent=parent)
     return factory(parent=parent)
+
+
+def _source_shape(uri: str) -> str:
+    """"still" for a single image file, "slideshow" for a folder or pattern of images, ""
+    for anything else (a video, a camera, a stream...)."""
+    from edgeui.engine.sources import source_kind, strip_file_scheme
+    from edgeui.errors import EdgeUIError
+
+    uri = uri.strip()
+    try:
+        if source_kind(uri) != "images":
+            return ""
+    except EdgeUIError:
+        return ""
+    return "still" if Path(strip_file_scheme(uri)).expanduser().is_file() else "slideshow"
+
+
+def _outage_reason(event: Any) -> str:
+    """Why a source gives no frames, from its event's message ("" when it does not say):
+    a failure or disconnection says it all; a retry after a failed open starts with the
+    reason ("cannot connect (refused…). Retrying in 2 s…"), a plain retry has none."""
+    state, message = getattr(event, "state", ""), str(getattr(event, "message", "") or "")
+    if state in ("failed", "disconnected"):
+        return message.strip()
+    if state == "reconnecting":
+        return _RETRY_NOTE.sub("", message).strip()
+    return ""
 
 
 def _remembered_source(uri: str) -> str | None:
@@ -144,6 +174,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("edgeui")
         self.setAcceptDrops(True)
         self._source_state_text: str | None = None
+        self._source_shape = ""  # "still", "slideshow" or "" (see _source_shape)
+        self._frame_source = ""  # the newest frame's own source (a slideshow's picture)
+        self._to_remember: str | None = None  # the chosen source, remembered once it works
+        self._outage = ""  # why the source gives no frames ("" while it does)
+        self._warned = ""  # the reason last shown as a card, once per outage
         self._last_error: tuple[str, float] = ("", 0.0)  # message, when it was shown
         self._fit_to_screen(1280, 800)
         self._user_display_fps: float | None = None  # the user's display rate, if any
@@ -178,6 +213,8 @@ class MainWindow(QMainWindow):
         self.notifier.setMaximumWidth(760)
         self.notifier.setContentsMargins(16, 0, 16, 16)
         self.notifier.raise_()
+        # The state pill ("Reconnecting…") keeps clear of the cards floating over the view.
+        self.notifier.installEventFilter(self)
         live = QWidget()
         live_layout = QVBoxLayout(live)
         live_layout.setContentsMargins(0, 0, 0, 0)
@@ -259,6 +296,8 @@ class MainWindow(QMainWindow):
         w.errored.connect(self.notify_error)
         w.model_changed.connect(self.on_model_changed)
         w.model_changed.connect(self.header.set_model)
+        if hasattr(self.results, "set_model"):
+            w.model_changed.connect(self.results.set_model)
         w.stats.connect(self.header.show_stats)
         w.stats.connect(self._pace_display)
         w.model_failed.connect(self.on_model_failed)
@@ -283,6 +322,11 @@ class MainWindow(QMainWindow):
         self._result_gap = gap
         self._last_result_t = now
         self._latest = frame_result
+        if self._source_shape == "slideshow":  # the header names the picture shown
+            source = str(getattr(getattr(frame_result, "frame", None), "source", "") or "")
+            if source != self._frame_source:
+                self._frame_source = source
+                self.header.set_source_item(source)
         self.view.show_frame_result(frame_result)
         self.results.show_result(frame_result)
 
@@ -293,11 +337,24 @@ class MainWindow(QMainWindow):
         state = getattr(event, "state", "")
         if hasattr(self.results, "set_source_state"):
             self.results.set_source_state(state, str(getattr(event, "source", "") or ""))
+        reason = _outage_reason(event)
+        if reason:
+            self._outage = reason
+        elif state in ("live", "connecting"):
+            self._outage = ""
         if text and state != "ended" and hasattr(self.results, "set_status"):
-            # The picture is missing (whether or not a model runs yet).
+            # The picture is missing (whether or not a model runs yet), and why, when the
+            # source said so: a stream that is never reached says it once per retry.
             title = self._model_title(self._running) if self._running is not None \
                 else "No model running"
-            self.results.set_status(title, f"No frames: {text}")
+            why = f"{self._outage} {text}" if self._outage and state != "failed" else \
+                self._outage or text
+            self.results.set_status(title, f"No frames: {why}")
+        if state == "live":
+            self._warned = ""  # a later outage is told again
+            self._remember_source()
+        elif state == "failed":
+            self._forget_source()
         if state in STALLED_STATES:
             self.header.set_stalled(STALLED_STATES[state])
             if hasattr(self.results, "set_stalled"):
@@ -311,6 +368,17 @@ class MainWindow(QMainWindow):
                 self._say_error_once(event.message)
             else:
                 self.notifier.notify(event.message, "warning")
+            self._warned = reason
+        elif state == "reconnecting" and reason and reason != self._warned:
+            # Never reached: the reason, once (not a card per retry, each with its delay).
+            self._warned = reason
+            from edgeui.ui.widgets.status_header import source_name
+
+            source = str(getattr(event, "source", "") or "")
+            named = not source or source in reason  # the engine's sentence names it
+            self.notifier.notify(f"{reason} Still trying…" if named else
+                                 f"{source_name(source)}: {reason} Still trying…",
+                                 "warning")  # fmt: skip
 
     def notify_error(self, message: str) -> None:
         self._say_error_once(message)
@@ -432,12 +500,38 @@ class MainWindow(QMainWindow):
             options = controls.source_options(uri)
         self.worker.set_source(uri, options or None)
         self.source_picker.set_current(uri)
-        self.header.set_source(uri)
-        remembered = _remembered_source(uri)
+        self._source_shape = _source_shape(uri)
+        self._frame_source = ""
+        self._outage = self._warned = ""
+        self.header.set_source(uri, still=self._source_shape == "still")
+        if hasattr(self.results, "set_still"):
+            self.results.set_still(self._source_shape == "still")
+        # Remembered once it delivers (its "live" event): one that fails is not kept.
+        self._to_remember = uri
+
+    def _remember_source(self) -> None:
+        """The chosen source works: keep it in the recent list and as the last source."""
+        uri, self._to_remember = self._to_remember, None
+        remembered = _remembered_source(uri) if uri else None
         if remembered and self.settings is not None and hasattr(
                 self.settings, "add_recent_source"):  # fmt: skip
             self.settings.add_recent_source(remembered)
             self.settings.last_source = remembered
+
+    def _forget_source(self) -> None:
+        """The chosen source failed before it ever worked: off the picker's list too,
+        unless an earlier run remembered it (it worked then; a camera may be back)."""
+        uri, self._to_remember = self._to_remember, None
+        if not uri or not hasattr(self.source_picker, "forget"):
+            return
+        from edgeui.config import entry_key
+
+        saved = getattr(self.settings, "recent_sources", None) or []
+        keys = {entry_key(s) for s in saved}
+        remembered = _remembered_source(uri)
+        if entry_key(uri) not in keys and (remembered is None or
+                                           entry_key(remembered) not in keys):  # fmt: skip
+            self.source_picker.forget(uri)
 
     def _threshold(self, **change: float) -> None:
         self.worker.set_thresholds(**change)
@@ -557,6 +651,19 @@ class MainWindow(QMainWindow):
             self.toolbar.show()
             self.showNormal()
             self.fullscreen_action.setIcon(icon("fullscreen"))
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if watched is getattr(self, "notifier", None) and event.type() in (
+                QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show,
+                QEvent.Type.Hide):  # fmt: skip
+            self._keep_state_clear()
+        return super().eventFilter(watched, event)
+
+    def _keep_state_clear(self) -> None:
+        """Tell the view how much of its bottom the cards cover (they share one cell)."""
+        n = self.notifier
+        covered = self.view.height() - n.y() if n.isVisible() and not n.isHidden() else 0
+        self.view.set_bottom_inset(max(0, covered))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.WindowStateChange:

@@ -19,6 +19,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter
 
 from edgeui.engine.types import Detections, Poses, Result, SegmentationMap
 from edgeui.ui.qimage import ArrayImage
+from edgeui.ui.widgets.style import percent
 
 KEYPOINT_MIN_SCORE = 0.3
 
@@ -155,7 +156,7 @@ def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> N
     painter.setFont(font)
     pad = max(2.0, font.pixelSize() / 5)
     text_h = fm.height()
-    texts = [f"{labels[i]} {scores[i] * 100:.0f}%" for i in range(n)]
+    texts = [f"{labels[i]} {percent(scores[i])}" for i in range(n)]
     sizes = np.array([[fm.horizontalAdvance(t) + 2 * pad, text_h + 2 * pad] for t in texts])
     corners = place_tags(boxes, sizes, vt.target_rect())
     # Larger boxes first so small ones on top stay visible; all tags after all boxes.
@@ -297,7 +298,7 @@ def draw_segmentation_legend(
     font = overlay_font(13)
     painter.setFont(font)
     fm = QFontMetricsF(font)
-    texts = [f"{r.name} {r.share * 100:.0f}%" for r in rows]
+    texts = [f"{r.name} {percent(r.share)}" for r in rows]
     row_h = fm.height() + 6
     box_w = max(fm.horizontalAdvance(t) for t in texts) + 32
     x0 = width - box_w - 10
@@ -345,7 +346,7 @@ def draw_poses(
 
 def banner_text(fm: QFontMetricsF, label: str, score: float, room: float) -> str:
     """'label  87.0%' fitting ``room`` px: the score always shows, the label is elided."""
-    pct = f"  {score * 100:.1f}%"
+    pct = f"  {percent(score, 1)}"
     return fm.elidedText(label, Qt.TextElideMode.ElideRight,
                          max(0.0, room - fm.horizontalAdvance(pct))) + pct  # fmt: skip
 
@@ -409,24 +410,30 @@ def draw_result(
         draw_classification(painter, result, vt)
 
 
-def state_rect(text: str, width: float, height: float, compact: bool) -> tuple[QRectF, QFont]:
-    """Where a state message goes: centred and big, or a small pill in the bottom-left."""
+def state_rect(text: str, width: float, height: float, compact: bool,
+               bottom_inset: float = 0.0) -> tuple[QRectF, QFont]:  # fmt: skip
+    """Where a state message goes: centred and big, or a small pill in the bottom-left.
+
+    ``bottom_inset``: pixels at the bottom taken by something floating over the view (the
+    notification cards): the pill sits above them, the big message is centred in the rest,
+    so neither hides under a card (both must be read at once)."""
+    free = max(0.0, height - max(0.0, float(bottom_inset)))
     if compact:
         font = overlay_font(max(12, int(min(width, height) / 45)))
         fm = QFontMetricsF(font)
         tw, th = fm.horizontalAdvance(text) + 24, fm.height() + 10
-        return QRectF(12, height - th - 12, tw, th), font
+        return QRectF(12, max(0.0, free - th - 12), tw, th), font
     font = overlay_font(max(16, int(min(width, height) / 20)))
     fm = QFontMetricsF(font)
     tw, th = fm.horizontalAdvance(text) + 48, fm.height() + 28
-    return QRectF((width - tw) / 2, (height - th) / 2, tw, th), font
+    return QRectF((width - tw) / 2, max(0.0, (free - th) / 2), tw, th), font
 
 
 def draw_state(painter: QPainter, text: str, width: float, height: float,
-               compact: bool = False) -> None:  # fmt: skip
+               compact: bool = False, bottom_inset: float = 0.0) -> None:  # fmt: skip
     """A message over the view: centred ('No signal') when there is no picture, else a
     compact pill in a corner ('End of input') that leaves the results in sight."""
-    rect, font = state_rect(text, width, height, compact)
+    rect, font = state_rect(text, width, height, compact, bottom_inset)
     painter.setFont(font)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setPen(Qt.PenStyle.NoPen)

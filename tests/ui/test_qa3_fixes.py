@@ -80,20 +80,26 @@ def test_the_header_has_room_for_a_slow_model(window) -> None:
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
 
 
+def _works(window, uri: str) -> None:
+    """Choose a source and have it deliver (sources are remembered once they work)."""
+    window.set_source(uri)
+    window.worker.state_changed.emit(SourceEvent("live", "live", uri))
+
+
 def test_a_local_source_is_remembered_by_its_whole_path(window, tmp_path, monkeypatch) -> None:
     (tmp_path / "clips").mkdir()
     (tmp_path / "clips" / "a.mp4").write_bytes(b"")
     monkeypatch.chdir(tmp_path)
-    window.set_source("clips/a.mp4")
+    _works(window, "clips/a.mp4")
     assert window.settings.recent_sources[0] == str(tmp_path / "clips" / "a.mp4")
-    window.set_source("rtsp://cam/2")  # not a path: as typed
+    _works(window, "rtsp://cam/2")  # not a path: as typed
     assert window.settings.recent_sources[0] == "rtsp://cam/2"
 
 
 def test_a_missing_file_is_not_remembered_and_cameras_are_as_typed(window, tmp_path) -> None:
-    window.set_source(str(tmp_path / "gone.mp4"))
-    window.set_source("0")
-    window.set_source("synthetic:640x480@30")
+    _works(window, str(tmp_path / "gone.mp4"))
+    _works(window, "0")
+    _works(window, "synthetic:640x480@30")
     assert str(tmp_path / "gone.mp4") not in window.settings.recent_sources
     assert window.settings.recent_sources[:2] == ["synthetic:640x480@30", "0"]
 

@@ -97,7 +97,7 @@ def test_classification_top_k(panel) -> None:
                     enumerate([0.82, 0.1, 0.05, 0.02, 0.01]))  # fmt: skip
     panel.show_result(fr(Result("classification", 10, 10, classes=classes), "mobilenet"))
     panel.flush()
-    assert panel.row_texts()[:2] == [("label0", "82.0 %"), ("label1", "10.0 %")]
+    assert panel.row_texts()[:2] == [("label0", "82.0%"), ("label1", "10.0%")]
     assert len(panel.row_texts()) == 5
     assert "mobilenet" in panel.title.text() and "label0" in panel.summary.text()
     assert panel.rows[0].fraction == pytest.approx(0.82)
@@ -127,7 +127,7 @@ def test_segmentation_shares(panel) -> None:
     seg = SegmentationMap(cmap, Labels(tuple(f"c{i}" for i in range(21))))
     panel.show_result(fr(Result("segmentation", 10, 10, segmentation=seg)))
     panel.flush()
-    assert panel.row_texts() == [("c0", "69.0 %"), ("c12", "30.0 %"), ("c15", "1.0 %")]
+    assert panel.row_texts() == [("c0", "69.0%"), ("c12", "30.0%"), ("c15", "1.0%")]
     # Background (class 0) is untinted in the overlay: a neutral bar, not a class colour.
     from edgeui.ui.overlay import class_color
     from edgeui.ui.widgets.style import MUTED
@@ -143,7 +143,7 @@ def test_pose_people_and_keypoints(panel) -> None:
     panel.show_result(fr(Result("pose", 100, 100, poses=poses)))
     panel.flush()
     assert panel.summary.text() == "2 people · 14 keypoints visible"
-    assert panel.row_texts()[0] == ("person 1 · 10/17 keypoints", "80 %")
+    assert panel.row_texts()[0] == ("person 1 · 10/17 keypoints", "80%")
 
 
 def test_many_classes_show_a_more_line(panel) -> None:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from edgeui.ui.widgets.latency_chart import LatencyChart
 from edgeui.ui.widgets.live_text import LiveText
-from edgeui.ui.widgets.style import ACCENT, BORDER, MUTED, TEXT
+from edgeui.ui.widgets.style import ACCENT, BORDER, MUTED, TEXT, percent
 
 MAX_ROWS = 8
 Row = tuple[str, float, str, QColor]  # label, bar fraction 0..1, value text, colour
@@ -210,6 +210,30 @@ class ResultsPanel(QWidget):
         self._paused = False
         self._stalled = False  # the source stopped delivering: no live numbers to show
         self._names = {k: self._grid_name(k) for k in self._values}
+        self._still = False  # the source is one still image: it has no frame rate
+
+    def set_model(self, model: Any) -> None:
+        """The model now running: its runtime is shown at once, as the header shows it
+        (a source that never delivers a frame brings no stats to show it with)."""
+        runtime = getattr(model, "runtime", None)
+        try:
+            text = str(runtime.describe()) if runtime is not None else ""
+        except Exception:  # a stand-in model without a real runtime: the stats fill it in
+            text = ""
+        if text:
+            self._show_runtime(text)
+
+    def set_still(self, still: bool) -> None:
+        """The source is a single still image, re-sent at a fixed rate: its "capture fps"
+        is that rate, not the picture's, so the row says "still image" instead (inference
+        rate and latencies stay: the model really runs that often)."""
+        self._still = bool(still)
+        if self._still:
+            self._values["capture_fps"].setText("still image")
+        else:  # unknown until the next stats
+            for key in ("capture_fps", "inference_fps"):
+                if self._values[key].text() == "still image":
+                    self._values[key].setText("–")
 
     # --- input ------------------------------------------------------------------------
     def show_result(self, frame_result: Any) -> None:
@@ -380,9 +404,9 @@ class ResultsPanel(QWidget):
             self.summary.setText("No class above the threshold.")
         else:
             top = classes[0]
-            self.summary.setText(f"{top.label} — {top.score * 100:.1f} %")
+            self.summary.setText(f"{top.label} — {percent(top.score, 1)}")
         self._set_rows(
-            [(c.label, c.score, f"{c.score * 100:.1f} %", _class_color(c.index))
+            [(c.label, c.score, percent(c.score, 1), _class_color(c.index))
              for c in classes[:MAX_ROWS]],
             total=len(classes),
         )  # fmt: skip
@@ -401,7 +425,7 @@ class ResultsPanel(QWidget):
         best = float(np.max(dets.scores))
         self.summary.setText(
             f"{n} object{'s' if n != 1 else ''} · {len(uniq)} "
-            f"class{'es' if len(uniq) != 1 else ''} · best score {best * 100:.0f} %"
+            f"class{'es' if len(uniq) != 1 else ''} · best score {percent(best)}"
         )
         top = int(counts.max())
         rows = []
@@ -423,7 +447,7 @@ class ResultsPanel(QWidget):
         order = present[np.argsort(-counts[present], kind="stable")]
         self.summary.setText(f"{len(present)} class{'es' if len(present) != 1 else ''} in view")
         self._set_rows(
-            [(seg.labels.name(int(i)), counts[i] / total, f"{counts[i] / total * 100:.1f} %",
+            [(seg.labels.name(int(i)), counts[i] / total, percent(counts[i] / total, 1),
               _segment_color(int(i), seg.labels.name(int(i)))) for i in order[:MAX_ROWS]],
             total=len(present),
         )  # fmt: skip
@@ -448,14 +472,14 @@ class ResultsPanel(QWidget):
             for j in order[:MAX_ROWS]:
                 name = poses.names[j] if j < len(poses.names) else f"keypoint {j}"
                 score = float(kps[0, j, 2])
-                rows.append((name.replace("_", " "), score, f"{score * 100:.0f} %",
+                rows.append((name.replace("_", " "), score, percent(score),
                              QColor(ACCENT)))  # fmt: skip
             self._set_rows(rows, total=k)
             return
         for i in range(min(n, MAX_ROWS)):
             score = float(poses.scores[i])
             rows.append((f"person {i + 1} · {int(visible[i])}/{k} keypoints", score,
-                         f"{score * 100:.0f} %", _class_color(i)))  # fmt: skip
+                         percent(score), _class_color(i)))  # fmt: skip
         self._set_rows(rows, total=n)
 
     def _render_stats(self) -> None:
@@ -489,9 +513,16 @@ class ResultsPanel(QWidget):
         v["frames"].setText(f"{processed} / {dropped}")
         state = self._source_state or str(getattr(stats, "source_state", "") or "–")
         self._show_source(state, str(getattr(stats, "source", "") or ""))
+        if self._still:  # one picture re-sent at a fixed rate: no frame rate of its own
+            v["capture_fps"].setText("still image")
+            if preview:
+                v["inference_fps"].setText("still image")
+        self._show_runtime(runtime)
+
+    def _show_runtime(self, runtime: str) -> None:
         # A long provider name must not be cut mid-word: elided, whole text in the tooltip.
         text = runtime or "–"
-        label = v["runtime"]
+        label = self._values["runtime"]
         # The value column's width (values take the grid's width, not their text's).
         room = label.width() - 4
         width = room if room >= 60 else 160

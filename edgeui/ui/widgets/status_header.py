@@ -55,6 +55,8 @@ class StatusHeader(QFrame):
         self._source = ""
         self._paused = False
         self._stalled = ""  # why no frames come from a live source ("" while they do)
+        self._still = False  # the source is one still image (no frame rate of its own)
+        self._item = ""  # the picture a slideshow shows now ("" for other sources)
 
         # One line each, ending in "…" when too narrow (the tooltip has the whole text).
         self.title = LiveText("No model running")
@@ -99,9 +101,24 @@ class StatusHeader(QFrame):
         self._set(self.title, self._model or "Model loaded")
         self._show_detail()
 
-    def set_source(self, uri: str) -> None:
+    def set_source(self, uri: str, still: bool = False) -> None:
+        """The chosen source; ``still``: a single still image (re-sent at a fixed rate, so
+        the header says "still image" rather than pass that rate off as the picture's)."""
         self._source = source_name(str(uri))
+        self._still = bool(still)
+        self._item = ""
         self._show_detail()
+        # Big, where the rate would be: "still image" (the inference ms stays under it).
+        self._set(self.fps, "still" if self._still else "–")
+        self._set(self.fps_unit, "image" if self._still else "fps")
+
+    def set_source_item(self, path: str) -> None:
+        """The picture a folder slideshow shows now (frames carry their own file): the
+        header names it, and the folder after it."""
+        item = Path(str(path)).name if path else ""
+        if item != self._item:
+            self._item = item
+            self._show_detail()
 
     def set_paused(self, paused: bool) -> None:
         """Paused: no live rate to show (the last one would be a lie), just the state."""
@@ -126,9 +143,12 @@ class StatusHeader(QFrame):
         if self._paused or self._stalled:
             return
         runtime = str(getattr(stats, "runtime", "") or "")
+        if self._still:  # the rate is the replay's, not the picture's: "still image"
+            self._set(self.fps, "still")
         # Without a model nothing is inferred; the preview runs at the capture rate.
         fps = float(getattr(stats, "inference_fps" if runtime else "capture_fps", 0.0) or 0.0)
-        self._set(self.fps, f"{fps:.0f}" if fps >= 10 else f"{fps:.1f}")
+        if not self._still:
+            self._set(self.fps, f"{fps:.0f}" if fps >= 10 else f"{fps:.1f}")
         stage = (getattr(stats, "stages", None) or {}).get("inference")
         p50 = getattr(stage, "p50", None)
         if not runtime:  # no model runs: the frames are a preview, nothing is inferred
@@ -153,7 +173,9 @@ class StatusHeader(QFrame):
 
     # --- internals --------------------------------------------------------------------
     def _show_detail(self) -> None:
-        parts = [p for p in (self._task, self._runtime, self._source) if p]
+        source = f"{self._item} in {self._source}" if self._item and self._source \
+            else self._item or self._source
+        parts = [p for p in (self._task, self._runtime, source) if p]
         if parts:
             self._set(self.detail, "  ·  ".join(parts))
             self.detail.setToolTip("\n".join(parts))

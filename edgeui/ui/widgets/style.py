@@ -26,6 +26,12 @@ SERIES = (QColor("#58A6FF"), QColor("#F2CC60"), QColor("#56D364"), QColor("#FF7B
 ICON_SIZES = (16, 22, 24, 32, 44, 64)
 
 
+def percent(fraction: float, decimals: int = 0) -> str:
+    """A share or score as the app writes it everywhere: "90%", "82.5%" (no space, as on
+    the overlay's tags)."""
+    return f"{float(fraction) * 100:.{int(decimals)}f}%"
+
+
 def _svg_supported() -> bool:
     from PySide6.QtGui import QImageReader
 

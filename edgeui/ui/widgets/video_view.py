@@ -45,6 +45,7 @@ class VideoView(QWidget):
         self._scaler = FrameScaler()  # the frame at its on-screen size, once per new frame
         self._result: Result | None = None
         self._state_text: str = "Starting…"
+        self._bottom_inset = 0  # px at the bottom under floating cards (see set_bottom_inset)
         self._seg_opacity = 0.5
         self._seg_cache = overlay.SegmentationCache()
         self.frames_painted = 0
@@ -122,6 +123,23 @@ class VideoView(QWidget):
     def state_text(self) -> str:
         return self._state_text
 
+    def set_bottom_inset(self, pixels: int) -> None:
+        """Keep the state message clear of the bottom ``pixels`` (notification cards float
+        there): "Reconnecting…" and the toast saying why must both be readable."""
+        pixels = max(0, int(pixels))
+        if pixels != self._bottom_inset:
+            self._bottom_inset = pixels
+            if self._state_text:
+                self.update()
+
+    def state_rect(self) -> QRectF:
+        """Where the state message is drawn now, in view coordinates (empty: none)."""
+        if not self._state_text:
+            return QRectF()
+        rect, _ = overlay.state_rect(self._state_text, self.width(), self.height(),
+                                     self._array is not None, self._bottom_inset)
+        return rect
+
     def set_segmentation_opacity(self, opacity: float) -> None:
         opacity = max(0.0, min(1.0, float(opacity)))
         if opacity != self._seg_opacity:
@@ -177,7 +195,8 @@ class VideoView(QWidget):
         if self._state_text:
             # With a picture the state is a corner pill: results stay visible under it.
             overlay.draw_state(painter, self._state_text, width, height,
-                               compact=arr is not None)  # fmt: skip
+                               compact=arr is not None,
+                               bottom_inset=self._bottom_inset)  # fmt: skip
 
     @staticmethod
     def _fill_bars(painter: QPainter, image: QRectF, width: float, height: float) -> None:
