@@ -510,8 +510,14 @@ class Pipeline:
             self.on_error(exc)
 
     # --- the capture thread ---------------------------------------------------------------
-    def _emit(self, state: str, message: str, label: str, retry_in: float | None = None) -> None:
+    def _emit(self, state: str, message: str, label: str, gen: int,
+              retry_in: float | None = None) -> None:
         with self._cond:
+            if self._source_gen != gen or (self._capture_stop.is_set() and state != "live"):
+                # A capture thread outliving its run (left inside a blocking open) or its
+                # source: what it says now would describe another run or source. "live"
+                # still counts: a short run's frame came before the run ended.
+                return
             self._source_state = state
         log.info("%s: %s", label, message)
         if self.on_event is not None:
@@ -577,7 +583,7 @@ class Pipeline:
         return source
 
     def _fail(self, exc: Exception, label: str, gen: int) -> None:
-        self._emit("failed", str(exc), label)
+        self._emit("failed", str(exc), label, gen)
         with self._cond:
             if self._source_gen == gen:
                 self._fatal = exc
@@ -597,7 +603,7 @@ class Pipeline:
         opened = False
         got_frame = False
         last_frame = time.monotonic()
-        self._emit("connecting", "connecting…", label)
+        self._emit("connecting", "connecting…", label, gen)
         while not self._should_leave(gen):
             if not opened:
                 try:
@@ -607,7 +613,7 @@ class Pipeline:
                         self._fail(exc, label, gen)
                         return
                     self._emit("reconnecting", f"{exc} Retrying in {backoff:g} s…", label,
-                               backoff)
+                               gen, backoff)
                     self._wait(backoff, gen)
                     backoff = min(backoff * 2, self.backoff_max)
                     continue
@@ -615,6 +621,7 @@ class Pipeline:
                     self._fail(exc, label, gen)
                     return
                 opened, got_frame, last_frame = True, False, time.monotonic()
+                continue  # an open that outlasted the run or the source reads nothing
             kind, detail = (self._read_live(source, gen, label) if live
                             else self._lend(source, gen, label, got_frame))
             if kind == "frame":
@@ -622,7 +629,7 @@ class Pipeline:
                 if not got_frame:
                     got_frame = True
                     backoff = self.backoff_initial
-                    self._emit("live", "live", label)
+                    self._emit("live", "live", label, gen)
                 continue
             if kind == "leave":
                 continue
@@ -631,7 +638,7 @@ class Pipeline:
                     continue
                 detail = f"{label}: no new frame for {self.stall_timeout:g} s."
             elif kind == "ended":
-                self._emit("ended", str(detail) or "ended", label)
+                self._emit("ended", str(detail) or "ended", label, gen)
                 with self._cond:
                     if self._source_gen == gen:
                         self._ended = True
@@ -644,11 +651,11 @@ class Pipeline:
             self._take_back(gen)
             source.close()
             opened = False
-            self._emit("disconnected", str(detail), label)
+            self._emit("disconnected", str(detail), label, gen)
             if not self.retry:
                 self._fail(SourceUnavailable(str(detail)), label, gen)
                 return
-            self._emit("reconnecting", f"reconnecting in {backoff:g} s…", label, backoff)
+            self._emit("reconnecting", f"reconnecting in {backoff:g} s…", label, gen, backoff)
             self._wait(backoff, gen)
             backoff = min(backoff * 2, self.backoff_max)
 

@@ -513,3 +513,30 @@ def test_many_switches_and_restarts_never_misuse_a_source() -> None:
         assert s.misuse() == (0, 0, 0), s.uri
         assert s.opens == s.closes
     assert not rec.errors
+
+
+class BlockingOpenSource(ScriptedSource):
+    """A camera whose open() hangs until released, then finds nothing plugged in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def open(self) -> None:
+        self.entered.set()
+        self.release.wait(10)
+        raise SourceUnavailable("fake://cam: not plugged in.")
+
+
+def test_a_capture_thread_left_in_a_blocking_open_says_nothing_after_its_run() -> None:
+    rec = Recorder()
+    src = BlockingOpenSource()
+    p = Pipeline(FakeModel(), src, **rec.callbacks(), **FAST)
+    p.run(duration=0.05)  # ends while open() still hangs; the summary is printed now
+    assert src.entered.is_set()
+    capture_thread = p._capture_thread
+    src.release.set()
+    capture_thread.join(5)
+    assert not capture_thread.is_alive()
+    assert rec.states() == ["connecting"]  # no "reconnecting…" after the run's end
