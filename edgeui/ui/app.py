@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", "-m", help="model file (.onnx or .tflite) to start with")
     p.add_argument("--source", "-s", help="camera index, device, file, folder, URL or 'synthetic'")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window, then quit")
-    p.add_argument("--quit-after", type=float, metavar="SECONDS",
+    p.add_argument("--quit-after", type=_seconds, metavar="SECONDS",
                    help="quit after this many seconds (with --screenshot: take it then)")
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen")
     p.add_argument("--kiosk", action="store_true", help="fullscreen, no side panel or toolbar")
@@ -94,6 +94,24 @@ def _display_fps(text: str) -> float:
     if not 1.0 <= value <= 1000.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of frames from 1 to 1000")
     return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1e7:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+class _LowerLevelFormatter(logging.Formatter):
+    """"edgeui: error: …" as the commands write it, not logging's "ERROR"."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(
+            f"edgeui: {record.levelname}:", f"edgeui: {record.levelname.lower()}:", 1)
 
 
 class _ErrorBridge:
@@ -208,18 +226,41 @@ def configure_app(app: Any) -> None:
     apply_theme(app)
 
 
+def _resumable_source(uri: str) -> bool:
+    """Whether a remembered source is worth opening at start: anything but a local file or
+    folder that is gone (a camera or stream that is not there yet is retried as usual)."""
+    from edgeui.engine.sources.base import is_pattern, source_kind, strip_file_scheme
+
+    try:
+        kind = source_kind(uri)
+    except Exception:
+        return False
+    if kind not in ("video", "images"):
+        return True
+    path = strip_file_scheme(uri)
+    return is_pattern(path) or Path(path).expanduser().exists()
+
+
 def _start_plan(args: argparse.Namespace, settings: Any) -> tuple[Any, Any, Any, dict, str]:
-    """(model path, model options, source, source options, first-run message)."""
+    """(model path, model options, source, source options, first-run message).
+
+    The command line wins; then what the user last ran (a kiosk or desktop restart comes back
+    to it); the demo fills in only what is still missing, and only a demo model shown says
+    "Demo".
+    """
     model, options, source, source_options, message = args.model, None, args.source, {}, ""
+    last_model = str(getattr(settings, "last_model", "") or "") if settings is not None else ""
+    last_source = str(getattr(settings, "last_source", "") or "") if settings is not None else ""
+    if not model and last_model and Path(last_model).is_file():
+        model = last_model
+    if not source and last_source and _resumable_source(last_source):
+        source = last_source
     if model and source:
         return model, options, source, source_options, message
     try:
         from edgeui.engine import demo
     except ImportError:
         demo = None
-    last = getattr(settings, "last_model", "") if settings is not None else ""
-    if not model and args.source and last and Path(last).is_file():
-        model = last
     if demo is not None:
         try:
             plan = demo.demo_plan()
@@ -227,13 +268,16 @@ def _start_plan(args: argparse.Namespace, settings: Any) -> tuple[Any, Any, Any,
             log.warning("demo unavailable: %s", exc)
             plan = None
         if plan is not None:
-            if not model and plan.model_path is not None:
+            demo_model = not model
+            if demo_model and plan.model_path is not None:
                 model = str(plan.model_path)
                 options = demo.demo_model_options()
+            if demo_model:  # the demo, or why it is not installed
+                message = plan.message if not source or plan.model_path is None else (
+                    "Demo: face detection. To try your own model, drop an .onnx or .tflite "
+                    "file on the window or press Ctrl+O.")
             if not source:
                 source, source_options = plan.source_uri, dict(plan.source_options)
-            if not args.model:
-                message = plan.message
     if not source:
         source = "synthetic"
     if not model and not message:
@@ -247,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="edgeui: %(levelname)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_LowerLevelFormatter("edgeui: %(levelname)s: %(message)s"))
     if args.screenshot:
         problem = screenshot_problem(args.screenshot)
         if problem:  # say so before any window opens, not silently after the delay
@@ -297,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model, options, source, source_options, message = _start_plan(args, settings)
     worker = InferenceWorker(source=source)
     window = MainWindow(worker, settings)
+    # A script taking a screenshot must be able to tell that the model it named never ran.
+    failed_models: list[str] = []
+    worker.model_failed.connect(lambda path, _message: failed_models.append(path))
     if args.display_fps is not None:
         window.set_display_fps(args.display_fps)
     bridge = _ErrorBridge(window.notify_error)
@@ -336,7 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app.exit(2)
                 return
             window.close()
-            app.quit()
+            named_model_failed = args.model is not None and any(
+                Path(p) == Path(args.model) for p in failed_models)
+            app.exit(2 if named_model_failed else 0)
 
         QTimer.singleShot(int(max(0.0, delay) * 1000), finish)
 
