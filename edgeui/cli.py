@@ -100,6 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from edgeui.engine.sources.capture import quiet_native_logs
 
         quiet_native_logs(not args.debug)
+    if args.command in ("run", "bench"):  # the commands that read cameras
+        from edgeui.engine.sources import camera
+
+        # Once, here on the main thread before any capture thread (V4L2 only).
+        camera.configure_v4l_select_timeout(getattr(args, "stall_timeout", 5.0))
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         code = int(module.main(args) or 0)

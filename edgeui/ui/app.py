@@ -314,9 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"server answers there); check that the desktop session is running and DISPLAY "
               f"is right, or use `edgeui run` to work headless.", file=sys.stderr)
         return 2
+    from edgeui.engine.sources.camera import configure_v4l_select_timeout
     from edgeui.engine.sources.capture import quiet_native_logs
 
     quiet_native_logs(not args.debug)  # FFmpeg's own lines: the notifier says it once
+    configure_v4l_select_timeout()  # V4L2's frame wait: once, before any capture thread
 
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QGuiApplication

@@ -9,9 +9,11 @@ import time
 from typing import ClassVar
 
 import cv2
+import numpy as np
 import pytest
 
 from edgeui.engine.pipeline import Pipeline
+from edgeui.engine.sources import camera as camera_module
 from edgeui.engine.sources import open_source
 from edgeui.engine.sources import stream as stream_module
 from edgeui.engine.sources.base import SourceUnavailable
@@ -60,20 +62,49 @@ def test_a_host_that_dns_cannot_find_is_named(monkeypatch):
     assert "refused" not in message
 
 
-def test_a_real_invalid_name_is_reported_as_not_found():
-    # `.invalid` never resolves (RFC 6761); the lookup answers without the network.
-    try:
-        socket.getaddrinfo("no-such-host.invalid", None)
-    except socket.gaierror as exc:
-        if exc.errno != socket.EAI_NONAME:
-            pytest.skip(f"this resolver answers {exc!r} for .invalid")
-    else:
-        pytest.skip("this resolver resolves .invalid")
-    source = open_source("rtsp://user:secret@no-such-host.invalid:554/live", open_timeout=3)
-    with pytest.raises(SourceUnavailable) as info:
-        source.open()
-    assert str(info.value) == ("rtsp://***@no-such-host.invalid:554/live: cannot connect: the "
-                               "host name 'no-such-host.invalid' could not be found (DNS).")
+def test_the_dns_message_keeps_the_credentials_hidden(monkeypatch):
+    # Offline: no lookup and no FFmpeg open happen for real.
+    monkeypatch.setattr(socket, "getaddrinfo", _no_such_name)
+    message = _open_error(monkeypatch, "rtsp://user:secret@no-such-host.invalid:554/live")
+    assert message == ("rtsp://***@no-such-host.invalid:554/live: cannot connect: the "
+                       "host name 'no-such-host.invalid' could not be found (DNS).")
+
+
+@pytest.mark.parametrize("url", ["rtsp://admin:p#ss@cam.lan/live",
+                                 "rtsp://admin:p?ss@cam.lan/live",
+                                 "rtsp://admin:ab/cd@cam.lan/live",
+                                 "http://ad#min@cam.lan:8080/mjpeg"])
+def test_a_password_with_an_unencoded_reserved_character_is_named_not_looked_up(
+        monkeypatch, url):
+    # urlsplit (and FFmpeg) end the host at the first # ? or /: the "host" would be the
+    # user name, which the message must neither look up nor show.
+    def boom(*_a, **_k):
+        raise AssertionError("no lookup of a host name that is really the user name")
+
+    monkeypatch.setattr(socket, "getaddrinfo", boom)
+    message = _open_error(monkeypatch, url)
+    assert "admin" not in message and "ad#min" not in message
+    assert "p#ss" not in message and "ab/cd" not in message and "p?ss" not in message
+    assert message.endswith(": cannot connect: the user name or password holds a character "
+                            "that must be percent-encoded (%23 for #, %3F for ?, %2F for /).")
+    assert "@cam.lan" in message
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("rtsp://admin:ab/cd@host/live", "rtsp://***@host/live"),
+    ("rtsp://admin:p#ss@cam.lan/live", "rtsp://***@cam.lan/live"),
+    ("rtsp://admin:p?ss@cam.lan:554/live", "rtsp://***@cam.lan:554/live"),
+    ("rtsp://admin:secret@10.0.0.5:554/h264", "rtsp://***@10.0.0.5:554/h264"),
+    ("rtsp://viewer@cam.lan/live", "rtsp://***@cam.lan/live"),
+    ("http://cam.lan/snap/a@b.jpg", "http://cam.lan/snap/a@b.jpg"),
+    # Reads the same as user "cam.lan", password "8080/snap/a": hidden, the safe side.
+    ("http://cam.lan:8080/snap/a@b.jpg", "http://***@b.jpg"),
+    ("http://cam.lan/mjpeg", "http://cam.lan/mjpeg"),
+])
+def test_redact_hides_a_password_holding_a_slash(url, shown):
+    from edgeui.engine.sources.capture import redact
+
+    assert redact(url) == shown
 
 
 def test_a_dns_server_that_does_not_answer_is_said_so(monkeypatch):
@@ -143,21 +174,23 @@ def test_the_lookup_happens_only_after_a_failed_open(monkeypatch):
 
 
 class FakeCamera:
-    """cv2.VideoCapture stand-in for a camera; records what it was asked."""
+    """cv2.VideoCapture stand-in for a camera; records what it was asked. Like real OpenCV, a
+    backend that takes no open parameters never raises: the open fails (OpenCV only logs it)
+    and an unopened capture comes back."""
 
     made: ClassVar[list[FakeCamera]] = []
-    takes_params = True  # False: a backend that refuses open parameters (cv2.error)
+    takes_params = True  # False: open parameters make the open fail (applyParametersFallback)
     takes_read_timeout = True  # whether set(CAP_PROP_READ_TIMEOUT_MSEC) is supported
 
     def __init__(self, target, api, params=None) -> None:
-        if params is not None and not self.takes_params:
-            raise cv2.error("VIDEOIO: unsupported parameters")
         self.target, self.api, self.params = target, api, params
+        self.opened = params is None or self.takes_params
         self.props: dict[int, float] = {}
+        self.released = False
         FakeCamera.made.append(self)
 
     def isOpened(self) -> bool:
-        return True
+        return self.opened
 
     def set(self, prop: int, value: float) -> bool:
         if prop == cv2.CAP_PROP_READ_TIMEOUT_MSEC and not self.takes_read_timeout:
@@ -169,7 +202,7 @@ class FakeCamera:
         return self.props.get(prop, 0.0)
 
     def release(self) -> None:
-        pass
+        self.released = True
 
     def read_timeout_ms(self) -> float | None:
         if self.params is not None and cv2.CAP_PROP_READ_TIMEOUT_MSEC in self.params[::2]:
@@ -179,12 +212,21 @@ class FakeCamera:
 
 
 @pytest.fixture
-def fake_camera(monkeypatch):
+def isolated_v4l_env(monkeypatch):
+    """OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT unset for the test and restored after it, whatever
+    the code under test writes (setenv first, so monkeypatch records the value to restore),
+    and camera.py's once-per-process flag reset."""
+    monkeypatch.setenv(camera_module.V4L_SELECT_TIMEOUT_ENV, "placeholder")
+    monkeypatch.delenv(camera_module.V4L_SELECT_TIMEOUT_ENV)
+    monkeypatch.setattr(camera_module, "_v4l_select_configured", False)
+
+
+@pytest.fixture
+def fake_camera(monkeypatch, isolated_v4l_env):
     FakeCamera.made = []
     monkeypatch.setattr(FakeCamera, "takes_params", True)
     monkeypatch.setattr(FakeCamera, "takes_read_timeout", True)
     monkeypatch.setattr("edgeui.engine.sources.camera.cv2.VideoCapture", FakeCamera)
-    monkeypatch.delenv("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", raising=False)
     return FakeCamera
 
 
@@ -209,29 +251,118 @@ def test_camera_read_timeout_defaults_to_five_seconds_and_an_explicit_one_wins(f
     assert _open(source).read_timeout_ms() == 2500
 
 
-def test_a_backend_refusing_open_parameters_gets_the_timeout_set_after(fake_camera):
+@pytest.mark.parametrize("backend", ["CAP_V4L2", "CAP_AVFOUNDATION", "CAP_DSHOW", "CAP_MSMF",
+                                     "CAP_ANY"])
+def test_platform_camera_backends_open_without_open_parameters(fake_camera, backend):
+    # They take none: OpenCV would fail the open (V4L2, AVFoundation, DirectShow) or ignore
+    # them. The read timeout is set after the open where the backend has one.
     fake_camera.takes_params = False
-    source = CameraSource("0", backend=cv2.CAP_ANY)
+    source = CameraSource("0", backend=getattr(cv2, backend))
     source.stall_timeout = 12
-    cap = _open(source)
-    assert cap.params is None
-    assert cap.props[cv2.CAP_PROP_READ_TIMEOUT_MSEC] == 12000
+    source.open()
+    source.close()
+    assert [cap.params for cap in FakeCamera.made] == [None]
+    assert FakeCamera.made[0].props[cv2.CAP_PROP_READ_TIMEOUT_MSEC] == 12000
 
 
-def test_v4l2_waits_for_a_frame_as_long_as_the_stall_timeout(fake_camera):
-    # V4L2 has no read-timeout property: OpenCV's select() timeout (whole seconds, from the
-    # environment) is the knob; a user's own setting is kept.
+def test_a_backend_without_a_read_timeout_still_opens(fake_camera):
     fake_camera.takes_params = False
     fake_camera.takes_read_timeout = False
+    cap = _open(CameraSource("0", backend=cv2.CAP_V4L2))
+    assert cap.isOpened() and cap.params is None
+
+
+def test_ffmpeg_gets_the_timeouts_as_open_parameters(fake_camera):
+    source = CameraSource("0", backend=cv2.CAP_FFMPEG)
+    source.stall_timeout = 7
+    cap = _open(source)
+    assert cap.params is not None and cap.read_timeout_ms() == 7000
+    assert len(FakeCamera.made) == 1
+
+
+def test_an_open_that_fails_with_parameters_is_tried_again_without(fake_camera):
+    fake_camera.takes_params = False  # e.g. an FFmpeg build without the interrupt callback
+    source = CameraSource("0", backend=cv2.CAP_FFMPEG)
+    source.stall_timeout = 9
+    cap = _open(source)
+    first, second = FakeCamera.made
+    assert first.params is not None and first.released
+    assert cap is second and second.params is None and second.isOpened()
+    assert second.props[cv2.CAP_PROP_READ_TIMEOUT_MSEC] == 9000
+
+
+def _mjpeg_avi(path) -> str:
+    writer = cv2.VideoWriter(str(path), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG"),
+                             10, (64, 48))
+    assert writer.isOpened()
+    for i in range(3):
+        writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+    writer.release()
+    return str(path)
+
+
+def test_real_opencv_a_backend_without_open_parameters_opens_the_device(tmp_path):
+    # The real mechanism, with OpenCV's own MJPEG reader standing in for V4L2: given open
+    # parameters it cannot take, OpenCV logs and returns an unopened capture, no exception.
+    path = _mjpeg_avi(tmp_path / "cam.avi")
+    refused = cv2.VideoCapture(path, cv2.CAP_OPENCV_MJPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000])
+    assert not refused.isOpened()
+    refused.release()
+    source = CameraSource(path, backend=cv2.CAP_OPENCV_MJPEG)
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    assert frame is not None and frame.image.shape == (48, 64, 3)
+
+
+def test_real_opencv_an_open_refusing_parameters_is_retried_without(tmp_path, monkeypatch):
+    path = _mjpeg_avi(tmp_path / "cam.avi")
+    monkeypatch.setattr(camera_module, "OPEN_PARAMETER_BACKENDS",
+                        frozenset({cv2.CAP_OPENCV_MJPEG}))
+    source = CameraSource(path, backend=cv2.CAP_OPENCV_MJPEG)
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    assert frame is not None
+
+
+# --- V4L2's select() timeout: set once, early, on the main thread -----------------------------
+
+
+def test_opening_a_v4l2_camera_leaves_the_environment_alone(fake_camera):
+    before = dict(os.environ)
     source = CameraSource("0", backend=cv2.CAP_V4L2)
     source.stall_timeout = 7.5
     _open(source)
-    assert os.environ["OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"] == "8"
+    assert dict(os.environ) == before
 
 
-def test_v4l2_keeps_the_users_select_timeout(fake_camera, monkeypatch):
-    monkeypatch.setenv("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "3")
-    source = CameraSource("0", backend=cv2.CAP_V4L2)
-    source.stall_timeout = 20
-    _open(source)
-    assert os.environ["OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"] == "3"
+def test_v4l2_select_timeout_is_set_once_in_whole_seconds_on_linux(isolated_v4l_env):
+    camera_module.configure_v4l_select_timeout(7.5, platform="linux")
+    assert os.environ[camera_module.V4L_SELECT_TIMEOUT_ENV] == "8"
+    camera_module.configure_v4l_select_timeout(20, platform="linux")  # OpenCV read it: no-op
+    assert os.environ[camera_module.V4L_SELECT_TIMEOUT_ENV] == "8"
+
+
+def test_v4l2_select_timeout_keeps_the_users_value(isolated_v4l_env, monkeypatch):
+    monkeypatch.setenv(camera_module.V4L_SELECT_TIMEOUT_ENV, "3")
+    camera_module.configure_v4l_select_timeout(20, platform="linux")
+    assert os.environ[camera_module.V4L_SELECT_TIMEOUT_ENV] == "3"
+
+
+def test_v4l2_select_timeout_is_linux_only(isolated_v4l_env):
+    for platform in ("win32", "darwin"):
+        camera_module.configure_v4l_select_timeout(7, platform=platform)
+    assert camera_module.V4L_SELECT_TIMEOUT_ENV not in os.environ
+
+
+def test_v4l2_select_timeout_is_never_written_from_another_thread(isolated_v4l_env):
+    worker = threading.Thread(
+        target=camera_module.configure_v4l_select_timeout, args=(7,), kwargs={"platform": "linux"})
+    worker.start()
+    worker.join()
+    assert camera_module.V4L_SELECT_TIMEOUT_ENV not in os.environ

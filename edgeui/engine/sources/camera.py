@@ -7,10 +7,19 @@ their cameras, and cables get pulled.
 
 A read waits for the next frame as long as the stall timeout, like a stream's: unless
 ``read_timeout`` is given it follows ``stall_timeout``, which the pipeline sets to its own
-before opening. Backends that take ``CAP_PROP_READ_TIMEOUT_MSEC`` get it at open (or
-through ``set()`` when they refuse open parameters); V4L2 has no such property, only
-OpenCV's select() timeout, read from ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` (whole seconds)
-once per process, at the first V4L2 read: it is set before each open unless the user set it.
+before opening. The platforms' camera backends (V4L2, AVFoundation, DirectShow, Media
+Foundation) take no open parameters: OpenCV does not raise when given some, it fails the open
+(logging "can't be used to capture by index") and returns an unopened capture. So cameras
+are opened without them, and the read timeout is ``set()`` afterwards, where the backend has
+one; only backends whose open reads them (``OPEN_PARAMETER_BACKENDS``) get them at open, and
+an open with parameters that fails is tried once more without.
+
+V4L2 has no read-timeout property, only OpenCV's select() timeout, read from
+``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` (whole seconds) once per process: the entry points
+(``edgeui run``/``bench``, the app) call ``configure_v4l_select_timeout`` once, on the main
+thread, before any capture thread starts (setenv races with C code reading the environment
+in other threads); a value the user set is kept, and a stall timeout changed later does not
+change V4L2's wait.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import logging
 import math
 import os
 import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -31,8 +41,12 @@ from edgeui.errors import SourceError
 
 log = logging.getLogger(__name__)
 
-_V4L_SELECT_TIMEOUT = "OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"
-_v4l_select_ours: str | None = None  # the value edgeui set (None: untouched)
+V4L_SELECT_TIMEOUT_ENV = "OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"
+_v4l_select_configured = False  # configure_v4l_select_timeout ran (it acts once per process)
+
+# Backends whose open() reads CAP_PROP_OPEN_TIMEOUT_MSEC / CAP_PROP_READ_TIMEOUT_MSEC. Any
+# other gets no open parameters: OpenCV would fail its open rather than raise.
+OPEN_PARAMETER_BACKENDS = frozenset({cv2.CAP_FFMPEG, cv2.CAP_GSTREAMER})
 
 
 class CameraSource:
@@ -82,12 +96,15 @@ class CameraSource:
         target = self._target()
         api = self.backend if self.backend is not None else devices.backend()
         read_ms = int(self.effective_read_timeout * 1000)
-        if api == getattr(cv2, "CAP_V4L2", None):
-            _set_v4l_select_timeout(self.effective_read_timeout)
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms]
-        try:
+        cap = None
+        if api in OPEN_PARAMETER_BACKENDS:
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000,
+                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms]  # fmt: skip
             cap = cv2.VideoCapture(target, api, params)
-        except cv2.error:  # a backend that takes no open parameters: set what it can after
+            if not cap.isOpened():  # maybe the parameters (OpenCV only logs why): try without
+                cap.release()
+                cap = None
+        if cap is None:
             cap = cv2.VideoCapture(target, api)
             if cap.isOpened() and not cap.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms):
                 log.debug("%s: the backend has no read timeout", self.uri)
@@ -122,13 +139,20 @@ class CameraSource:
         self._reader.release()
 
 
-def _set_v4l_select_timeout(seconds: float) -> None:
-    """Let V4L2 wait ``seconds`` (rounded up to whole seconds) for a frame, unless the user
-    chose their own wait in the environment. OpenCV reads it at the first V4L2 read of the
-    process, so the stall timeout in force then is the one that counts."""
-    global _v4l_select_ours
-    current = os.environ.get(_V4L_SELECT_TIMEOUT)
-    if current is not None and current != _v4l_select_ours:
-        return  # the user's
-    _v4l_select_ours = str(max(1, math.ceil(seconds)))
-    os.environ[_V4L_SELECT_TIMEOUT] = _v4l_select_ours
+def configure_v4l_select_timeout(seconds: float = 5.0, platform: str = sys.platform) -> None:
+    """Let V4L2 cameras wait ``seconds`` (rounded up to whole seconds; 5 is the pipeline's
+    default stall timeout) for a frame, through OpenCV's select() timeout.
+
+    Linux only, once per process, and only from the main thread: call it at startup, before
+    any capture thread exists (setenv is not safe against getenv in C code running in other
+    threads, such as an FFmpeg open or a DNS lookup). OpenCV reads the variable once, so later
+    calls change nothing and do nothing. A value the user set in the environment is kept."""
+    global _v4l_select_configured
+    if _v4l_select_configured or not platform.startswith("linux"):
+        return
+    if threading.current_thread() is not threading.main_thread():
+        log.debug("V4L2 select timeout not set: not on the main thread")
+        return
+    _v4l_select_configured = True
+    if V4L_SELECT_TIMEOUT_ENV not in os.environ:
+        os.environ[V4L_SELECT_TIMEOUT_ENV] = str(max(1, math.ceil(seconds)))

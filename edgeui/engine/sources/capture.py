@@ -15,7 +15,9 @@ from edgeui.engine.types import Frame
 
 log = logging.getLogger(__name__)
 
-_CREDENTIALS = re.compile(r"(://)([^/@\s]+)@")
+# user:password@ (the password may hold an unencoded / ? or #, which ends the authority for a
+# URL parser but is still a secret), or a bare user@ before any /.
+_CREDENTIALS = re.compile(r"(://)([^/?#@:\s]*:[^@\s]*|[^/@\s]+)@")
 
 
 def quiet_native_logs(quiet: bool = True) -> None:

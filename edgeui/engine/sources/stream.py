@@ -9,7 +9,9 @@ RTSP goes over TCP by default (UDP loses packets and smears frames on busy Wi-Fi
 
 FFmpeg says only that an open failed. After a failure (never before: a good open costs
 nothing more) the host name is looked up once, for at most ``DNS_CHECK_TIMEOUT`` s, so a
-name DNS cannot find is reported as that, not as a refused connection.
+name DNS cannot find is reported as that, not as a refused connection. A URL whose user name
+or password holds an unencoded ``#``, ``?`` or ``/`` (``rtsp://admin:p#ss@cam/live``) has
+the user name where the host should be: that is said instead, with no lookup.
 """
 
 from __future__ import annotations
@@ -39,6 +41,21 @@ def open_failure(waited: float, timeout: float) -> str:
     if waited >= timeout * 0.9:
         return f"cannot connect (no answer within {timeout:g} s)"
     return f"cannot connect or no video after {waited:.1f} s"
+
+
+CREDENTIALS_NEED_ENCODING = ("the user name or password holds a character that must be "
+                             "percent-encoded (%23 for #, %3F for ?, %2F for /)")
+
+
+def misplaced_credentials(url: str) -> bool:
+    """Whether an '@' comes after the authority as a URL parser reads it: a user name or
+    password holding an unencoded '#', '?' or '/' (which end the authority), so the parsed
+    "host" is really the user name."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme:
+        return False
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return "@" not in rest[:end] and "@" in rest[end:]
 
 
 def host_name(url: str) -> str | None:
@@ -133,6 +150,9 @@ class StreamSource:
                     os.environ[_ENV] = previous
         if not cap.isOpened():
             cap.release()
+            if misplaced_credentials(self.url):  # the parsed host is the user name
+                raise SourceUnavailable(f"{self.uri}: cannot connect: "
+                                        f"{CREDENTIALS_NEED_ENCODING}.")
             host = host_name(self.url)
             dns = name_failure(host, min(DNS_CHECK_TIMEOUT, self.open_timeout)) if host else None
             why = f"cannot connect: {dns}" if dns else open_failure(waited, self.open_timeout)
