@@ -52,9 +52,14 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _same_destination(a: Any, b: Any) -> bool:
-    """Whether two streams write to the same file, pipe or terminal."""
+    """Whether two streams write to the same file, pipe or terminal. Where the system gives
+    no inode (Windows: st_ino == 0 for every pipe and console), only two terminals count as
+    one (a process has one console); anything else is taken as two destinations."""
     try:
-        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+        sa, sb = os.fstat(a.fileno()), os.fstat(b.fileno())
+        if sa.st_ino == 0 or sb.st_ino == 0:
+            return a is b or bool(a.isatty() and b.isatty())
+        return os.path.samestat(sa, sb)
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         return a is b
 

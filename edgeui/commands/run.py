@@ -88,7 +88,9 @@ def summary_line(stats: Any, elapsed: float) -> str:
 
 class SourceWatch:
     """Prints source events (``print_source_event``) and remembers what a summary needs:
-    whether the source ever delivered a frame, and the last reason it gave for not doing so."""
+    whether the source said it went live (a hint only: for an on-demand source the capture
+    thread may say so after the run ended; the results decide), and the last reason it gave
+    for not delivering."""
 
     _RETRY = re.compile(r"\s*Retrying in [^ ]+ s…?$")
 
@@ -113,13 +115,13 @@ class SourceWatch:
 
     def never_delivered(self, source: str, within: float | None = None) -> str:
         """"SOURCE: never delivered a frame in S s; last attempt: REASON." (or, with no
-        reason yet, "still connecting when the run ended")."""
+        reason given, "it gave no frame before the run ended")."""
         text = f"{source}: never delivered a frame"
         if within is not None:
             text += f" in {within:g} s"
         if self.reason:
             return f"{text}; last attempt: {self.reason.rstrip('.')}."
-        return f"{text}; still connecting when the run ended."
+        return f"{text}; it gave no frame before the run ended."
 
 
 def main(args: argparse.Namespace) -> int:
@@ -175,8 +177,11 @@ def main(args: argparse.Namespace) -> int:
                 csv_sink.close()
         except BrokenPipeError:
             pass
-        print(summary_line(pipeline.stats(), elapsed), file=sys.stderr)
-    if not watch.delivered and not watch.ended:
+        stats = pipeline.stats()
+        print(summary_line(stats, elapsed), file=sys.stderr)
+    # Frames that reached the pipeline (processed, or dropped/skipped while it was busy) decide.
+    delivered = watch.delivered or stats.processed + stats.dropped + stats.skipped > 0
+    if not delivered and not watch.ended:
         # Nothing ever came: the run did not do its job. Stopped on purpose (Ctrl-C,
         # systemd), it is still a clean stop; reaching --duration, it fails like --no-retry.
         label = str(getattr(source, "uri", args.source))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 from pathlib import Path
 
@@ -14,12 +13,6 @@ import pytest
 from edgeui.cli import main
 from edgeui.engine.sources.base import FrameMaker, SourceUnavailable
 from tests.helpers.modelgen import make_custom_op_onnx
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -57,8 +50,23 @@ class FlakySource:
         pass
 
 
-def test_run_on_a_stream_that_never_connected_fails_with_the_reason(det_model, capsys):
-    url = f"http://127.0.0.1:{_closed_port()}/x"
+class RefusedCapture:
+    """cv2.VideoCapture stand-in: FFmpeg refused at once (no network, no FFmpeg open)."""
+
+    def __init__(self, *_args: object) -> None:
+        pass
+
+    def isOpened(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        pass
+
+
+def test_run_on_a_stream_that_never_connected_fails_with_the_reason(det_model, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setattr("edgeui.engine.sources.stream.cv2.VideoCapture", RefusedCapture)
+    url = "http://127.0.0.1:9/x"
     code, out, err = run_cli(capsys, "run", str(det_model), "--source", url,
                              "--duration", "0.5")
     assert code == 2, err
@@ -82,6 +90,8 @@ def test_run_that_had_frames_and_then_lost_the_source_still_exits_0(det_model, c
     assert summary.startswith(("edgeui: 1 frame in ", "edgeui: 2 frames in ")), summary
 
 
+@pytest.mark.skipif(os.name != "posix", reason="os.kill(SIGTERM) ends the process outright "
+                    "on Windows")
 def test_run_stopped_by_a_signal_before_any_frame_exits_0_and_says_so(det_model, capsys,
                                                                       monkeypatch):
     # systemd stopping a service whose camera never came is a clean stop, not a failure.
@@ -100,7 +110,7 @@ def test_run_stopped_by_a_signal_before_any_frame_exits_0_and_says_so(det_model,
                                     "cannot connect (refused or not reachable).")
 
 
-def test_run_without_a_frame_and_without_a_reason_says_it_was_still_connecting(
+def test_run_without_a_frame_and_without_a_reason_words_it_neutrally(
         det_model, capsys, monkeypatch):
     opened = threading.Event()
     release = threading.Event()
@@ -126,7 +136,79 @@ def test_run_without_a_frame_and_without_a_reason_says_it_was_still_connecting(
     assert code == 2, err
     assert out == ""
     assert err.splitlines()[-1] == ("edgeui: error: fake://cam: never delivered a frame in "
-                                    "0.3 s; still connecting when the run ended.")
+                                    "0.3 s; it gave no frame before the run ended.")
+
+
+class OnDemandSource(FlakySource):
+    """An on-demand source (a file or folder read as fast as inference goes)."""
+
+    live = False
+
+
+def test_run_that_processed_frames_succeeds_even_if_the_live_event_comes_late(
+        det_model, capsys, monkeypatch):
+    # For an on-demand source the capture thread says "live" after the inference thread has
+    # read (and may have processed) the frame; here it never gets to say it before the end.
+    from edgeui.engine.pipeline import Pipeline
+
+    emit = Pipeline._emit
+
+    def no_live(self, state, *args, **kwargs):
+        if state != "live":
+            emit(self, state, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "_emit", no_live)
+    source = OnDemandSource(frames=2)
+    monkeypatch.setattr("edgeui.engine.sources.open_source", lambda *a, **k: source)
+    code, out, err = run_cli(capsys, "run", str(det_model), "--source", "fake://file",
+                             "--frames", "2")
+    assert code == 0, err
+    assert len(out.splitlines()) == 2
+    assert "never delivered" not in err and "error:" not in err
+
+
+def test_run_sets_the_v4l2_wait_from_the_stall_timeout_on_the_main_thread(det_model, capsys,
+                                                                         monkeypatch):
+    calls: list[tuple[float, bool]] = []
+
+    def record(seconds: float = 5.0) -> None:
+        calls.append((seconds, threading.current_thread() is threading.main_thread()))
+
+    monkeypatch.setattr("edgeui.engine.sources.camera.configure_v4l_select_timeout", record)
+    opened: list[int] = []
+    source = FlakySource(frames=1, on_open=opened.append)
+
+    def make_source(*_a, **_k):
+        assert calls, "the V4L2 wait must be set before a source exists"
+        return source
+
+    monkeypatch.setattr("edgeui.engine.sources.open_source", make_source)
+    code, _out, err = run_cli(capsys, "run", str(det_model), "--source", "fake://cam",
+                              "--frames", "1", "--stall-timeout", "7.5")
+    assert code == 0, err
+    assert calls == [(7.5, True)]
+
+
+def test_inspect_treats_inode_0_as_unknown_not_as_one_destination(monkeypatch):
+    # Windows: fstat of any pipe gives st_ino == st_dev == 0, so two pipes would look alike.
+    from edgeui.commands import inspect as inspect_command
+
+    class Stream:
+        def __init__(self, fd: int, tty: bool) -> None:
+            self.fd, self.tty = fd, tty
+
+        def fileno(self) -> int:
+            return self.fd
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    zero = os.stat_result((0o10600, 0, 0, 1, 0, 0, 0, 0, 0, 0))
+    monkeypatch.setattr(inspect_command.os, "fstat", lambda fd: zero)
+    same = inspect_command._same_destination
+    assert not same(Stream(1, False), Stream(2, False))  # two pipes: keep both lines
+    assert not same(Stream(1, True), Stream(2, False))
+    assert same(Stream(1, True), Stream(2, True))  # one console
 
 
 @pytest.fixture
