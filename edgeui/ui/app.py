@@ -86,6 +86,18 @@ def _x11_display_unreachable() -> bool:
     return True
 
 
+def _wayland_display_unreachable() -> bool:
+    """True only when WAYLAND_DISPLAY is Qt's only way to a screen (no DISPLAY, no explicit
+    platform) and its socket is not there (Qt would abort)."""
+    name = os.environ.get("WAYLAND_DISPLAY", "")
+    if (not sys.platform.startswith("linux") or not name or os.environ.get("DISPLAY")
+            or os.environ.get("QT_QPA_PLATFORM")):  # fmt: skip
+        return False
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR", "")
+    path = Path(name) if Path(name).is_absolute() else Path(runtime_dir or "/nonexistent") / name
+    return not path.exists()
+
+
 def _display_fps(text: str) -> float:
     try:
         value = float(text)
@@ -308,6 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               "are not set); start it from a desktop session, set QT_QPA_PLATFORM=eglfs or "
               "linuxfb on a kiosk without a desktop, or use `edgeui run` to work headless.",
               file=sys.stderr)
+        return 2
+    elif _wayland_display_unreachable():
+        print(f"edgeui: error: cannot connect to the Wayland display "
+              f"{os.environ['WAYLAND_DISPLAY']} (its socket is not in "
+              f"{os.environ.get('XDG_RUNTIME_DIR') or 'XDG_RUNTIME_DIR, which is not set'}); "
+              "check that the desktop session is running, or use `edgeui run` to work "
+              "headless.", file=sys.stderr)
         return 2
     elif _x11_display_unreachable():
         print(f"edgeui: error: cannot connect to the display {os.environ['DISPLAY']} (no X "

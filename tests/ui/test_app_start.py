@@ -117,3 +117,15 @@ def test_a_screenshot_run_whose_model_failed_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert shot.is_file()  # the screenshot still shows the error to whoever looks
     assert "edgeui: error:" in proc.stderr and "ERROR" not in proc.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Wayland check is Linux's")
+def test_a_wayland_display_that_is_gone_is_one_sentence_not_a_qt_abort(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(WAYLAND_DISPLAY="wayland-7", XDG_RUNTIME_DIR=str(tmp_path))  # no socket there
+    done = subprocess.run([sys.executable, "-m", "edgeui"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("edgeui: error: cannot connect to the Wayland display "
+                                  "wayland-7")
+    assert done.stderr.count("\n") == 1
