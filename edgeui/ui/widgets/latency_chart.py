@@ -55,6 +55,8 @@ class LatencyChart(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.update)
+        # Said when no sample is in the window ("no model: preview only" without a model).
+        self._idle_text = "waiting for frames…"
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(7.0, self._font.pointSizeF() * 0.8))
 
@@ -70,6 +72,15 @@ class LatencyChart(QWidget):
     def clear(self) -> None:
         self._samples.clear()
         self.update()
+
+    def set_idle_text(self, text: str) -> None:
+        """What the chart says while it has nothing to draw."""
+        if text != self._idle_text:
+            self._idle_text = text
+            self.update()
+
+    def idle_text(self) -> str:
+        return self._idle_text
 
     def sample_count(self) -> int:
         return len(self._samples)
@@ -145,5 +156,5 @@ class LatencyChart(QWidget):
             legend_x += fm.horizontalAdvance(text) + 14
         if not samples:
             p.setPen(MUTED)
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "waiting for frames…")
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, self._idle_text)
         p.end()

@@ -39,6 +39,8 @@ KEYPOINT_MIN_SCORE = 0.3
 # Fewer rows than shown are blanked at once but removed only after this long: a count that
 # flickers (2 objects, 1, 2...) would otherwise re-lay out the panel every refresh.
 ROW_HOLD_S = 2.0
+WAITING_CHART_TEXT = "waiting for frames…"
+PREVIEW_CHART_TEXT = "no model: preview only"
 
 
 def _segment_color(class_id: int, name: str) -> QColor:
@@ -239,8 +241,11 @@ class ResultsPanel(QWidget):
     def show_result(self, frame_result: Any) -> None:
         """Take the newest FrameResult; the chart gets every frame, the text is throttled."""
         timings = getattr(frame_result, "timings", None)
-        # A preview frame (no model) has no inference to chart: the table says "– / –" too.
-        if timings is not None and getattr(frame_result, "model_name", "x"):
+        # A preview frame (no model) has no inference to chart: the table says "– / –" too,
+        # and the chart says why it stays empty while frames flow.
+        preview = not getattr(frame_result, "model_name", "x")
+        self.chart.set_idle_text(PREVIEW_CHART_TEXT if preview else WAITING_CHART_TEXT)
+        if timings is not None and not preview:
             self.chart.add_sample(
                 float(getattr(timings, "end_to_end_ms", 0.0)),
                 float(getattr(timings, "inference_ms", 0.0)),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from edgeui.ui.widgets.live_text import LiveText
@@ -21,6 +22,9 @@ from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
 TITLE_PT = (15.0, 28.0)
 DETAIL_PT = (10.5, 17.0)
 FPS_PT = (24.0, 46.0)
+# A model name too long for the header's width is set smaller, down to this, before it is
+# cut with "…" (fullscreen at 1280x800 with the side panel: "mobilenet_v2_1.0_224_qu…").
+TITLE_MIN_PT = (12.0, 20.0)
 
 
 def source_name(uri: str) -> str:
@@ -57,6 +61,7 @@ class StatusHeader(QFrame):
         self._stalled = ""  # why no frames come from a live source ("" while they do)
         self._still = False  # the source is one still image (no frame rate of its own)
         self._item = ""  # the picture a slideshow shows now ("" for other sources)
+        self._title_pt = TITLE_PT[0]  # the title's size now (smaller for a long name)
 
         # One line each, ending in "…" when too narrow (the tooltip has the whole text).
         self.title = LiveText("No model running")
@@ -99,6 +104,7 @@ class StatusHeader(QFrame):
         except Exception:  # a stand-in model without a real runtime: the stats fill it in
             self._runtime = ""
         self._set(self.title, self._model or "Model loaded")
+        self._fit_title()
         self._show_detail()
 
     def set_source(self, uri: str, still: bool = False) -> None:
@@ -172,13 +178,56 @@ class StatusHeader(QFrame):
         return self.detail.text()
 
     # --- internals --------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_title()
+        self._show_detail()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_title()
+        self._show_detail()
+
+    def _room(self, label: LiveText) -> int:
+        """The width ``label`` has to show its text in (0: not laid out yet, no limit)."""
+        return label.width() if label.isVisible() and label.width() > 40 else 0
+
+    def _fit_title(self) -> None:
+        """The model's name whole if it fits at any size down to TITLE_MIN_PT: the model and
+        the source are what a header is for, the rest gives way first."""
+        i = 1 if self._large else 0
+        pt, room, text = TITLE_PT[i], self._room(self.title), self.title.text()
+        if room and text:
+            font = QFont(self.title.font())
+            font.setPointSizeF(pt)
+            need = QFontMetricsF(font).horizontalAdvance(text) + 4
+            if need > room:  # the advance grows with the size, near enough in proportion
+                pt = max(TITLE_MIN_PT[i], int(pt * room / need * 0.97 * 2) / 2)
+        if pt != self._title_pt:
+            self._title_pt = pt
+            self._style_title()
+
+    def _style_title(self) -> None:
+        self.title.setStyleSheet(f"font-size: {self._title_pt}pt; font-weight: bold; "
+                                 f"color: {TEXT.name()};")  # fmt: skip
+
     def _show_detail(self) -> None:
         source = f"{self._item} in {self._source}" if self._item and self._source \
             else self._item or self._source
         parts = [p for p in (self._task, self._runtime, source) if p]
-        if parts:
-            self._set(self.detail, "  ·  ".join(parts))
-            self.detail.setToolTip("\n".join(parts))
+        if not parts:
+            return
+        self.detail.setToolTip("\n".join(parts))
+        # Too narrow for all of it: the runtime's details give way first ("auto threads",
+        # then the provider, then the runtime), never the source at the end of the line.
+        runtime = self._runtime.split(" · ") if self._runtime else []
+        room, fm = self._room(self.detail), self.detail.fontMetrics()
+        for keep in range(len(runtime), -1, -1):
+            text = "  ·  ".join(p for p in (self._task, " · ".join(runtime[:keep]), source)
+                                if p)  # fmt: skip
+            if not room or fm.horizontalAdvance(text) <= room:
+                break
+        self._set(self.detail, text)
 
     @staticmethod
     def _set(label: QLabel | LiveText, text: str) -> None:
@@ -189,8 +238,9 @@ class StatusHeader(QFrame):
         # Sizes through per-label style sheets: the app's QSS sets a font-size on every
         # widget, and a style sheet font wins over QWidget.setFont.
         i = 1 if self._large else 0
-        muted, text, accent = MUTED.name(), TEXT.name(), ACCENT.lighter(130).name()
-        self.title.setStyleSheet(f"font-size: {TITLE_PT[i]}pt; font-weight: bold; color: {text};")
+        muted, accent = MUTED.name(), ACCENT.lighter(130).name()
+        self._title_pt = TITLE_PT[i]
+        self._style_title()
         self.fps.setStyleSheet(f"font-size: {FPS_PT[i]}pt; font-weight: bold; color: {accent};")
         for label in (self.detail, self.fps_unit, self.latency):
             label.setStyleSheet(f"font-size: {DETAIL_PT[i]}pt; color: {muted};")
@@ -201,3 +251,6 @@ class StatusHeader(QFrame):
             label.ensurePolished()
             label.setFixedSize(label.fontMetrics().horizontalAdvance(widest) + 4,
                                label.sizeHint().height())
+        self.detail.ensurePolished()
+        self._fit_title()
+        self._show_detail()

@@ -29,6 +29,7 @@ from edgeui.ui import overlay
 from edgeui.ui.qimage import FrameScaler
 
 BACKGROUND = QColor(18, 18, 20)
+STALE_VEIL = QColor(18, 18, 20, 150)  # over a picture that is not live: dimmed, still legible
 DEFAULT_REFRESH_HZ = 60.0
 PACING_SLACK = 0.75  # repaints may come this fraction of a refresh interval apart
 
@@ -45,6 +46,7 @@ class VideoView(QWidget):
         self._scaler = FrameScaler()  # the frame at its on-screen size, once per new frame
         self._result: Result | None = None
         self._state_text: str = "Starting…"
+        self._stale = False  # the picture is not live (the source dropped): dimmed
         self._bottom_inset = 0  # px at the bottom under floating cards (see set_bottom_inset)
         self._seg_opacity = 0.5
         self._seg_cache = overlay.SegmentationCache()
@@ -123,6 +125,19 @@ class VideoView(QWidget):
     def state_text(self) -> str:
         return self._state_text
 
+    def set_stale(self, stale: bool) -> None:
+        """The picture shown is not live (the stream dropped, the camera was unplugged, a
+        new source is still connecting): the frame and its results are drawn in grey and
+        dimmed, and the state message big in the middle, not as a corner pill. A kiosk has
+        no side panel to say so, and a full-strength picture with its boxes looks live."""
+        stale = bool(stale)
+        if stale != self._stale:
+            self._stale = stale
+            self.update()
+
+    def is_stale(self) -> bool:
+        return self._stale
+
     def set_bottom_inset(self, pixels: int) -> None:
         """Keep the state message clear of the bottom ``pixels`` (notification cards float
         there): "Reconnecting…" and the toast saying why must both be readable."""
@@ -137,8 +152,12 @@ class VideoView(QWidget):
         if not self._state_text:
             return QRectF()
         rect, _ = overlay.state_rect(self._state_text, self.width(), self.height(),
-                                     self._array is not None, self._bottom_inset)
+                                     self._compact_state(), self._bottom_inset)
         return rect
+
+    def _compact_state(self) -> bool:
+        """The state as a corner pill (a live picture under it) or big in the middle."""
+        return self._array is not None and not self._stale
 
     def set_segmentation_opacity(self, opacity: float) -> None:
         opacity = max(0.0, min(1.0, float(opacity)))
@@ -181,8 +200,11 @@ class VideoView(QWidget):
             x, y = round(vt.offset_x * dpr), round(vt.offset_y * dpr)
             w, h = round(arr.shape[1] * vt.scale * dpr), round(arr.shape[0] * vt.scale * dpr)
             image = self._scaler.scaled(arr, w, h)
+            if self._stale:  # not live: no colour (a copy; painted rarely, no frames come)
+                image = image.convertToFormat(QImage.Format.Format_Grayscale8)
             image.setDevicePixelRatio(dpr)
-            self._fill_bars(painter, QRectF(x / dpr, y / dpr, w / dpr, h / dpr), width, height)
+            picture = QRectF(x / dpr, y / dpr, w / dpr, h / dpr)
+            self._fill_bars(painter, picture, width, height)
             painter.drawImage(QPointF(x / dpr, y / dpr), image)
             overlay.draw_result(
                 painter,
@@ -192,10 +214,13 @@ class VideoView(QWidget):
                 seg_opacity=self._seg_opacity,
                 seg_cache=self._seg_cache,
             )
+            if self._stale:  # the boxes and labels too: nothing here is happening now
+                painter.fillRect(picture, STALE_VEIL)
         if self._state_text:
-            # With a picture the state is a corner pill: results stay visible under it.
+            # Over a live picture the state is a corner pill: results stay visible under
+            # it; over none, or a stale one, it is big in the middle.
             overlay.draw_state(painter, self._state_text, width, height,
-                               compact=arr is not None,
+                               compact=self._compact_state(),
                                bottom_inset=self._bottom_inset)  # fmt: skip
 
     @staticmethod
@@ -227,9 +252,13 @@ class VideoView(QWidget):
         out = QImage(w, h, QImage.Format.Format_RGB32)
         painter = QPainter(out)
         try:
+            # The picture itself: no state message, and in colour even when it is stale.
             saved, self._state_text = self._state_text, ""
-            self.paint_into(painter, w, h)
-            self._state_text = saved
+            stale, self._stale = self._stale, False
+            try:
+                self.paint_into(painter, w, h)
+            finally:
+                self._state_text, self._stale = saved, stale
         finally:
             painter.end()
         return out
