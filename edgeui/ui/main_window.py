@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QIcon,
     QKeySequence,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -40,7 +41,7 @@ from edgeui.ui.widgets.side_panel import SidePanel
 from edgeui.ui.widgets.status_header import StatusHeader
 from edgeui.ui.widgets.style import icon
 from edgeui.ui.widgets.video_view import VideoView
-from edgeui.ui.worker import InferenceWorker, error_message
+from edgeui.ui.worker import InferenceWorker, error_message, source_label
 
 log = logging.getLogger(__name__)
 SAME_ERROR_S = 2.0  # one failure reported by two routes arrives within this
@@ -49,6 +50,10 @@ PACE_INTERVAL_S = 1.0  # how often the display rate is measured and steered
 # last ones would be a lie on a kiosk screen) until its "live" event says frames are back.
 STALLED_STATES = {"disconnected": "no signal", "reconnecting": "reconnecting",
                   "failed": "no signal", "ended": "ended"}
+# The picture on screen is not live: the view dims it and says why in large text (a kiosk
+# has no side panel; a small pill over a full-strength picture went unnoticed). "ended" is
+# not among them: a file's last frame is its real last picture.
+STALE_STATES = ("disconnected", "reconnecting", "failed")
 # The engine's retry note after a reason ("cannot connect… Retrying in 2 s…"), or alone.
 _RETRY_NOTE = re.compile(r"\s*(?:retrying|reconnecting) in [\d.]+ s…?\s*$", re.IGNORECASE)
 PACE_GAP_S = 0.5  # results stopped this long (pause, model load): measure afresh
@@ -177,8 +182,9 @@ class MainWindow(QMainWindow):
         self._source_shape = ""  # "still", "slideshow" or "" (see _source_shape)
         self._frame_source = ""  # the newest frame's own source (a slideshow's picture)
         self._to_remember: str | None = None  # the chosen source, remembered once it works
+        self._expected = ""  # the chosen source as its events name it (see source_label)
         self._outage = ""  # why the source gives no frames ("" while it does)
-        self._warned = ""  # the reason last shown as a card, once per outage
+        self._warned = False  # this outage has its card (one per outage, not per retry)
         self._last_error: tuple[str, float] = ("", 0.0)  # message, when it was shown
         self._fit_to_screen(1280, 800)
         self._user_display_fps: float | None = None  # the user's display rate, if any
@@ -331,6 +337,12 @@ class MainWindow(QMainWindow):
         self.results.show_result(frame_result)
 
     def on_state(self, event: Any) -> None:
+        source = str(getattr(event, "source", "") or "")
+        if source and self._expected and source_label(source) != self._expected:
+            # A late event of the source switched away from (queued before the switch):
+            # it says nothing about the one chosen now, nor which one to remember.
+            log.debug("event of a previous source ignored: %s", event)
+            return
         text = controls.state_text(event)
         self._source_state_text = text
         self.view.set_state_text("Paused" if self.worker.is_paused() and not text else text)
@@ -347,14 +359,16 @@ class MainWindow(QMainWindow):
             # source said so: a stream that is never reached says it once per retry.
             title = self._model_title(self._running) if self._running is not None \
                 else "No model running"
-            why = f"{self._outage} {text}" if self._outage and state != "failed" else \
-                self._outage or text
-            self.results.set_status(title, f"No frames: {why}")
+            self.results.set_status(title, self._no_frames(text, state))
         if state == "live":
-            self._warned = ""  # a later outage is told again
+            self._warned = False  # a later outage is told again
             self._remember_source()
         elif state == "failed":
             self._forget_source()
+        if state in STALE_STATES:
+            self.view.set_stale(True)
+        elif state in ("live", "ended"):
+            self.view.set_stale(False)
         if state in STALLED_STATES:
             self.header.set_stalled(STALLED_STATES[state])
             if hasattr(self.results, "set_stalled"):
@@ -366,19 +380,27 @@ class MainWindow(QMainWindow):
         if getattr(event, "state", "") in ("failed", "disconnected") and event.message:
             if event.state == "failed":
                 self._say_error_once(event.message)
-            else:
+            elif not self._warned:
                 self.notifier.notify(event.message, "warning")
-            self._warned = reason
-        elif state == "reconnecting" and reason and reason != self._warned:
-            # Never reached: the reason, once (not a card per retry, each with its delay).
-            self._warned = reason
+            self._warned = True
+        elif state == "reconnecting" and reason and not self._warned:
+            # Never reached: the reason, once per outage (not a card per retry, each with
+            # its delay or its measured time: "no video after 3.2 s", then "3.4 s").
+            self._warned = True
             from edgeui.ui.widgets.status_header import source_name
 
-            source = str(getattr(event, "source", "") or "")
             named = not source or source in reason  # the engine's sentence names it
             self.notifier.notify(f"{reason} Still trying…" if named else
                                  f"{source_name(source)}: {reason} Still trying…",
                                  "warning")  # fmt: skip
+
+    def _no_frames(self, text: str | None, state: str) -> str:
+        """The panel's line while the source gives no frames: why, when it said so, and
+        what it is doing about it ("No frames: cannot connect… Reconnecting in 2 s…")."""
+        why = f"{self._outage} {text}" if self._outage and text and state != "failed" \
+            else self._outage or text or ""
+        # The state's own words may already say it ("No signal — choose another source").
+        return why if why.lower().startswith("no ") else f"No frames: {why}"
 
     def notify_error(self, message: str) -> None:
         self._say_error_once(message)
@@ -404,7 +426,7 @@ class MainWindow(QMainWindow):
         if hasattr(self.results, "set_status") and self._latest is None:
             # A source that already failed says so; "waiting" would wait for ever.
             failed = self._source_state_text
-            self.results.set_status(self._model_title(model), f"No frames: {failed}"
+            self.results.set_status(self._model_title(model), self._no_frames(failed, "")
                                     if failed else "Waiting for the first frame…")
         path = str(getattr(model, "path", "") or self._pending_model or "")
         self.model_path = path or self.model_path
@@ -495,14 +517,19 @@ class MainWindow(QMainWindow):
             return None
 
     def set_source(self, uri: str, options: dict[str, Any] | None = None) -> None:
-        self.view.set_state_text("Connecting…")
         if options is None:
             options = controls.source_options(uri)
-        self.worker.set_source(uri, options or None)
+        if self.worker.set_source(uri, options or None) is False:
+            # It could not even be made (a folder with no images): the card says why, the
+            # current source runs on, and nothing here changes (nor is remembered).
+            return
+        self._expected = source_label(uri)
+        self.view.set_state_text("Connecting…")
+        self.view.set_stale(True)  # the picture on screen is the previous source's
         self.source_picker.set_current(uri)
         self._source_shape = _source_shape(uri)
         self._frame_source = ""
-        self._outage = self._warned = ""
+        self._outage, self._warned = "", False
         self.header.set_source(uri, still=self._source_shape == "still")
         if hasattr(self.results, "set_still"):
             self.results.set_still(self._source_shape == "still")
@@ -567,6 +594,7 @@ class MainWindow(QMainWindow):
 
             folder = str(default_snapshots_dir())
         try:
+            self._flush_panel()  # the panel shows the result the snapshot saves
             png, js = controls.save_snapshot(self.view, self._latest, folder)
         except Exception as exc:
             self.notifier.notify(error_message(exc), "error")
@@ -574,6 +602,19 @@ class MainWindow(QMainWindow):
         self.notifier.notify(f"Snapshot saved: {png}", "info")
         self.snapshot_saved.emit(str(png), str(js))
         return png, js
+
+    def _flush_panel(self) -> None:
+        flush = getattr(self.results, "flush", None)
+        if callable(flush):
+            flush()
+
+    def grab_window(self) -> QPixmap:
+        """The window as it looks, with the panel showing the result the view draws: the
+        panel's text is refreshed at most every RESULT_INTERVAL_S, and a screenshot taken
+        in between would show the overlay of one frame beside the numbers of an earlier
+        one (``--screenshot`` takes it through here)."""
+        self._flush_panel()
+        return self.grab()
 
     def _fit_to_screen(self, width: int, height: int) -> None:
         """Start at width x height, or smaller on a smaller screen (a 1024x600 panel)."""

@@ -53,6 +53,23 @@ def error_message(exc: BaseException) -> str:
     return f"Unexpected {type(exc).__name__}: {exc} (see the log; run with --debug for details)."
 
 
+def source_label(source: Any) -> str:
+    """How the engine's events name a source chosen as ``source`` (a URI, path or
+    FrameSource), in one form whichever way they name it: a SourceEvent's ``source`` is
+    the opened source's ``uri`` (the ``file:`` prefix stripped, a stream's password
+    redacted), or the URI as requested when it could not even be made. Two names of one
+    source give the same label; "" for none."""
+    if source is None:
+        return ""
+    text = str(getattr(source, "uri", source))
+    try:
+        from edgeui.engine.sources.base import strip_file_scheme
+        from edgeui.engine.sources.capture import redact
+    except ImportError:  # a build without the sources: the URI as typed
+        return text.strip()
+    return redact(strip_file_scheme(text))
+
+
 def _default_pipeline_factory(**kwargs: Any) -> Any:
     from edgeui.engine.pipeline import Pipeline
 
@@ -256,11 +273,14 @@ class InferenceWorker(QObject):
         """Hand the pipeline a ready model (tests, benchmarks) or a zero-argument loader."""
         self._with_pipeline(lambda p: p.set_model(model_or_loader))
 
-    def set_source(self, source: Any, options: dict[str, Any] | None = None) -> None:
+    def set_source(self, source: Any, options: dict[str, Any] | None = None) -> bool:
         """Switch the input (a URI, path or FrameSource) without stopping.
 
         ``options`` go to ``open_source`` (e.g. a slideshow's fps); the source is built
-        here but opened in the capture thread, so this never blocks on a device.
+        here but opened in the capture thread, so this never blocks on a device. A source
+        that cannot even be built (a folder with no images) is reported at once, as the
+        "failed" event the pipeline would send (and on ``errored``): False is returned and
+        the current source runs on.
         """
         if options:
             try:
@@ -268,10 +288,19 @@ class InferenceWorker(QObject):
 
                 source = open_source(source, **options)
             except Exception as exc:
-                self._emit_error(error_message(exc))
-                return
+                message = error_message(exc)
+                try:
+                    from edgeui.engine.sources.base import SourceEvent
+
+                    self.state_changed.emit(SourceEvent("failed", message,
+                                                        source_label(source)))
+                except ImportError:
+                    pass
+                self._emit_error(message)
+                return False
         self._source = source
         self._with_pipeline(lambda p: p.set_source(source))
+        return True
 
     def pause(self) -> None:
         self._paused = True

@@ -7,7 +7,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,9 +19,27 @@ from edgeui.engine.stats import Percentiles
 from edgeui.ui.main_window import MainWindow
 from edgeui.ui.worker import InferenceWorker
 
-IMAGES = Path("/work/shared/images")
 STREAM = "http://127.0.0.1:9/x"
 RUNTIME = "onnxruntime 1.32.0 · CPUExecutionProvider · auto threads"
+
+
+@pytest.fixture
+def still(tmp_path) -> str:
+    """A small photo of the test's own (no shared folder needed)."""
+    import cv2
+
+    path = tmp_path / "images" / "cat.bmp"
+    path.parent.mkdir()
+    assert cv2.imwrite(str(path), np.full((48, 64, 3), 120, np.uint8))
+    return str(path)
+
+
+@pytest.fixture
+def clip(tmp_path) -> str:
+    """A video file that exists (the window only needs its name and kind)."""
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"")
+    return str(path)
 
 
 @pytest.fixture
@@ -80,9 +97,10 @@ def test_reconnecting_pill_is_not_hidden_under_a_toast(window, qtbot):
     assert pill.height() > 0
     qtbot.waitUntil(lambda: not window.view.state_rect().toAlignedRect()
                     .translated(window.view.pos()).intersects(cards_rect()))
-    # ...and back down in its corner when the toasts are gone.
+    # ...and back in the middle of the (dimmed, not live) picture when the toasts are gone.
     window.notifier.clear()
-    qtbot.waitUntil(lambda: window.view.state_rect().bottom() > window.view.height() - 60)
+    qtbot.waitUntil(lambda: abs(window.view.state_rect().center().y()
+                                - window.view.height() / 2) < 4)
 
 
 # --- 2: a stream that is never reached says why ---------------------------------------------
@@ -114,8 +132,7 @@ def test_panel_runtime_matches_the_header_before_any_stats(window, qtbot):
 
 
 # --- 4: a still image has no frame rate ----------------------------------------------------
-def test_a_still_image_shows_no_source_fps(window, qtbot):
-    still = str(IMAGES / "cat.bmp")
+def test_a_still_image_shows_no_source_fps(window, qtbot, still, clip):
     window.set_source(still)
     window.worker.model_changed.emit(_model())
     window.worker.stats.emit(_stats(30.0, still))
@@ -126,14 +143,13 @@ def test_a_still_image_shows_no_source_fps(window, qtbot):
     assert f"{header.fps.text()} {header.fps_unit.text()}" == "still image"  # not "30 fps"
     assert header.latency.text() == "inference 8.5 ms"
     # A video is not a still.
-    window.set_source("/tmp/clip.mp4")
-    window.worker.stats.emit(_stats(25.0, "/tmp/clip.mp4"))
+    window.set_source(clip)
+    window.worker.stats.emit(_stats(25.0, clip))
     qtbot.waitUntil(lambda: window.results.stat_text("capture_fps") == "25.0")
     assert (header.fps.text(), header.fps_unit.text()) == ("25", "fps")
 
 
-def test_a_still_image_preview_shows_no_fps(window, qtbot):
-    still = str(IMAGES / "cat.bmp")
+def test_a_still_image_preview_shows_no_fps(window, qtbot, still):
     window.set_source(still)
     window.worker.stats.emit(_stats(30.0, still, runtime=""))  # no model: a preview
     window.results.flush()
@@ -180,7 +196,7 @@ def test_percentages_are_written_as_the_overlay_writes_them(qtbot):
 
 
 # --- 7: only sources that worked are remembered ----------------------------------------------
-def test_a_source_that_fails_is_not_remembered(window, qtbot, tmp_path):
+def test_a_source_that_fails_is_not_remembered(window, qtbot, still):
     missing_cam = "rtsp://10.0.0.1/none"
     window.set_source(missing_cam)
     assert missing_cam not in window.settings.recent_sources  # not until it delivers
@@ -189,7 +205,7 @@ def test_a_source_that_fails_is_not_remembered(window, qtbot, tmp_path):
     assert window.settings.last_source != missing_cam
     assert missing_cam not in window.source_picker.uris()
 
-    good = str(IMAGES / "cat.bmp")
+    good = still
     window.set_source(good)
     window.worker.state_changed.emit(SourceEvent("connecting", "connecting…", good))
     assert good not in window.settings.recent_sources
@@ -218,8 +234,7 @@ def test_picker_lists_one_path_once_whatever_its_letter_case(qtbot, monkeypatch)
 
 
 # --- 8: a file that has ended is not live --------------------------------------------------
-def test_an_ended_file_shows_no_live_rates_but_keeps_its_result(window, qtbot):
-    clip = "/tmp/clip.mp4"
+def test_an_ended_file_shows_no_live_rates_but_keeps_its_result(window, qtbot, clip):
     window.set_source(clip)
     window.worker.model_changed.emit(_model())
     window.worker.state_changed.emit(SourceEvent("live", "live", clip))
