@@ -38,6 +38,7 @@ from edgeui.engine.sources.base import (
     SourceEvent,
     SourceUnavailable,
     open_source,
+    redact,
 )
 from edgeui.engine.stats import Percentiles, RateMeter, RollingWindow
 from edgeui.engine.types import Frame, Result, Timings
@@ -572,7 +573,7 @@ class Pipeline:
             try:
                 source = open_source(request, **self.source_options)
             except SourceError as exc:
-                self._fail(exc, request, gen)
+                self._fail(exc, redact(request), gen)
                 return None
         else:
             source = request

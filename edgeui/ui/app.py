@@ -399,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = args.screenshot
 
         def finish() -> None:
-            if target and not window.grab().save(str(Path(target).expanduser())):
+            if target and not window.grab_window().save(str(Path(target).expanduser())):
                 print(f"edgeui: error: could not write the screenshot {target}; check the "
                       "folder is writable and the name ends in .png.", file=sys.stderr)
                 window.close()

@@ -63,8 +63,7 @@ def source_label(source: Any) -> str:
         return ""
     text = str(getattr(source, "uri", source))
     try:
-        from edgeui.engine.sources.base import strip_file_scheme
-        from edgeui.engine.sources.capture import redact
+        from edgeui.engine.sources.base import redact, strip_file_scheme
     except ImportError:  # a build without the sources: the URI as typed
         return text.strip()
     return redact(strip_file_scheme(text))

@@ -541,3 +541,14 @@ def test_a_capture_thread_left_in_a_blocking_open_says_nothing_after_its_run() -
     capture_thread.join(5)
     assert not capture_thread.is_alive()
     assert rec.states() == ["connecting"]  # no "reconnecting…" after the run's end
+
+
+def test_a_source_that_cannot_even_be_made_never_shows_its_password() -> None:
+    rec = Recorder()
+    p = Pipeline(FakeModel(), "rtspx://admin:s3cret@cam.lan/live", **rec.callbacks(), **FAST)
+    p.start()
+    rec.wait(lambda: rec.events and rec.errors)
+    p.stop()
+    assert rec.states() == ["failed"] and "unknown source scheme" in rec.events[0].message
+    said = [str(e) for e in rec.events] + [str(e) for e in rec.errors]
+    assert said and not any("s3cret" in text for text in said), said

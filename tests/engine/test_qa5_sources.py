@@ -102,7 +102,7 @@ def test_a_password_with_an_unencoded_reserved_character_is_named_not_looked_up(
     ("http://cam.lan/mjpeg", "http://cam.lan/mjpeg"),
 ])
 def test_redact_hides_a_password_holding_a_slash(url, shown):
-    from edgeui.engine.sources.capture import redact
+    from edgeui.engine.sources.base import redact
 
     assert redact(url) == shown
 

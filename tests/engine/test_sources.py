@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from edgeui.engine.sources import SourceEnded, SourceUnavailable, open_source, source_kind
+from edgeui.engine.sources.base import redact
 from edgeui.engine.sources.camera import CameraSource
-from edgeui.engine.sources.capture import redact
 from edgeui.engine.sources.devices import CameraInfo, find_camera, list_cameras, list_linux_cameras
 from edgeui.engine.sources.images import ImageSource
 from edgeui.engine.sources.stream import StreamSource

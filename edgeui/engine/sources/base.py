@@ -136,6 +136,16 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 GLOB_CHARS = "*?["
 
 
+# user:password@ (the password may hold an unencoded / ? or #, which ends the authority for a
+# URL parser but is still a secret), or a bare user@ before any /.
+_CREDENTIALS = re.compile(r"(://)([^/?#@:\s]*:[^@\s]*|[^/@\s]+)@")
+
+
+def redact(uri: str) -> str:
+    """The URI with any user:password replaced, safe for logs, events and JSON lines."""
+    return _CREDENTIALS.sub(r"\1***@", uri)
+
+
 def strip_file_scheme(uri: str) -> str:
     """``file:clip.mp4`` and ``file:///data/clip.mp4`` as the plain path they name (any
     letter case of ``file:``); any other text unchanged."""
@@ -169,7 +179,7 @@ def source_kind(uri: str) -> str:
         if scheme == "file":
             return source_kind(strip_file_scheme(text))
         raise SourceError(
-            f"{text}: unknown source scheme '{scheme}:'; use a camera, a file, a folder, "
+            f"{redact(text)}: unknown source scheme '{scheme}:'; use a camera, a file, a folder, "
             "rtsp://, http(s):// or synthetic."
         )
     if is_pattern(text) or Path(text).expanduser().is_dir():
@@ -193,4 +203,5 @@ def open_source(uri: str | int, **options: Any) -> FrameSource:
     try:
         return cls(text, **options)
     except TypeError as exc:
-        raise SourceError(f"{text}: unsupported option for a {kind} source ({exc}).") from exc
+        raise SourceError(f"{redact(text)}: unsupported option for a {kind} source ({exc}).") \
+            from exc

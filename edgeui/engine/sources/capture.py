@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from typing import Any
 
 import cv2
@@ -14,10 +13,6 @@ from edgeui.engine.sources.base import FrameMaker, SourceUnavailable
 from edgeui.engine.types import Frame
 
 log = logging.getLogger(__name__)
-
-# user:password@ (the password may hold an unencoded / ? or #, which ends the authority for a
-# URL parser but is still a secret), or a bare user@ before any /.
-_CREDENTIALS = re.compile(r"(://)([^/?#@:\s]*:[^@\s]*|[^/@\s]+)@")
 
 
 def quiet_native_logs(quiet: bool = True) -> None:
@@ -40,11 +35,6 @@ def quiet_native_logs(quiet: bool = True) -> None:
         cv2.utils.logging.setLogLevel(level)
     except (AttributeError, cv2.error):  # an OpenCV build without the logging module
         log.debug("cv2.utils.logging.setLogLevel unavailable")
-
-
-def redact(uri: str) -> str:
-    """The URI with any user:password replaced, safe for logs, events and JSON lines."""
-    return _CREDENTIALS.sub(r"\1***@", uri)
 
 
 class CaptureReader:

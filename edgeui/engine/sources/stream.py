@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import cv2
 
-from edgeui.engine.sources.base import SourceUnavailable
-from edgeui.engine.sources.capture import CaptureReader, redact
+from edgeui.engine.sources.base import SourceUnavailable, redact
+from edgeui.engine.sources.capture import CaptureReader
 from edgeui.engine.types import Frame
 
 _ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
