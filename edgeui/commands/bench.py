@@ -60,6 +60,8 @@ def main(args: argparse.Namespace) -> int:
           f"{data['bare_inference_ms']['p50']:.2f} ms)")
     print(f"pipeline  {data['pipeline_fps']:.1f} fps, ratio {data['ratio']:.3f}, "
           f"{data['dropped']} dropped")
+    print(f"rounds    {data['rounds_counted']} of {data['rounds']} counted "
+          f"({data['frames']} frames per phase)")
     if data["note"]:
         print(f"note      {data['note']}")
     print(f"{'stage':<12}{'p50':>9}{'p95':>9}{'p99':>9}  ms")

@@ -1,15 +1,19 @@
 """`edgeui run MODEL --source SRC`: headless live inference, one JSON line per frame.
 
-Lines go to stdout (or ``--jsonl FILE``, started anew unless ``--append``), flushed one by
-one; source events and the final summary go to stderr. Ctrl-C and SIGTERM (systemd's stop)
-end the run cleanly, summary included, with exit code 0. A run that reached its
-``--duration`` without the source ever delivering a frame (a stream or camera that never
-connected) fails like ``--no-retry`` would have: exit 2, with the last reason it gave.
+Lines go to stdout (or ``--jsonl FILE``, started anew unless ``--append``, which continues
+the frame ids after the file's last one), flushed one by one; source events and the final
+summary go to stderr. Ctrl-C and SIGTERM (systemd's stop) end the run cleanly, summary
+included, with exit code 0; stdout closed by its reader (``| head``) ends it with 141. A run
+that reached its ``--duration`` without the source ever delivering a frame (a stream or camera
+that never connected) fails like ``--no-retry`` would have: exit 2, with the last reason it
+gave.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import re
 import signal
 import sys
@@ -113,15 +117,91 @@ class SourceWatch:
                 self.reason = message
         print_source_event(ev)
 
-    def never_delivered(self, source: str, within: float | None = None) -> str:
+    def never_delivered(self, source: str, within: float | None = None,
+                        stopped_by: str = "") -> str:
         """"SOURCE: never delivered a frame in S s; last attempt: REASON." (or, with no
-        reason given, "it gave no frame before the run ended")."""
-        text = f"{source}: never delivered a frame"
+        reason given, "it gave no frame before the run ended"); ``stopped_by`` a signal:
+        "SOURCE: stopped by SIGTERM before the source delivered a frame; last attempt: ..."."""
+        if stopped_by:
+            text = f"{source}: stopped by {stopped_by} before the source delivered a frame"
+        else:
+            text = f"{source}: never delivered a frame"
         if within is not None:
             text += f" in {within:g} s"
         if self.reason:
             return f"{text}; last attempt: {self.reason.rstrip('.')}."
         return f"{text}; it gave no frame before the run ended."
+
+
+# How far back from a results file's end to look for its last frame id (lines are a few kB;
+# a file can be gigabytes, and only its end is read).
+TAIL_LIMIT = 8 * 2**20
+_TAIL_BLOCK = 64 * 1024
+
+
+def _frame_id_of(line: bytes, kind: str) -> int | None:
+    """The frame id of one complete JSONL or CSV line (None: a header, a torn line)."""
+    try:
+        if kind == "csv":
+            return int(line.split(b",", 1)[0].strip())
+        value = json.loads(line).get("frame_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def last_frame_id(path: str | Path, kind: str) -> int | None:
+    """The frame id of the last good line of a ``--jsonl`` (kind "jsonl") or ``--csv`` file,
+    reading backwards from its end (at most :data:`TAIL_LIMIT` bytes); None when the file is
+    missing or holds none. A torn last line (a run killed mid-write) is passed over."""
+    try:
+        with Path(path).open("rb") as f:
+            pos = end = f.seek(0, 2)
+            partial = b""  # the start of a line whose beginning lies further back
+            while pos > 0 and end - pos < TAIL_LIMIT:
+                step = min(_TAIL_BLOCK, pos)
+                pos -= step
+                f.seek(pos)
+                lines = (f.read(step) + partial).split(b"\n")
+                partial = lines.pop(0) if pos > 0 else b""
+                for line in reversed(lines):
+                    if line.strip() and (found := _frame_id_of(line, kind)) is not None:
+                        return found
+    except OSError:
+        pass
+    return None
+
+
+def _end_with_newline(path: str | Path) -> None:
+    """Close a torn last line (a run killed mid-write) so appended lines start on their own."""
+    try:
+        with Path(path).open("rb+") as f:
+            if f.seek(0, 2) == 0:
+                return
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+    except OSError:  # missing (created anew) or unwritable (the sink says so)
+        pass
+
+
+def append_offset(args: argparse.Namespace) -> int:
+    """With ``--append``, the first frame id of this run: one after the last one in the
+    ``--jsonl``/``--csv`` files (so ids stay unique and increasing across restarts, and one
+    frame has one id in both files); 0 otherwise."""
+    if not args.append:
+        return 0
+    files = [(f, kind) for f, kind in ((args.jsonl, "jsonl"), (args.csv, "csv"))
+             if f and f != "-"]
+    last = [i for f, kind in files if (i := last_frame_id(f, kind)) is not None]
+    for f, _ in files:
+        _end_with_newline(f)
+    if not last:
+        return 0
+    offset = max(last) + 1
+    names = ", ".join(str(f) for f, _ in files)
+    print(f"edgeui: appending to {names}; frame ids continue from {offset}", file=sys.stderr)
+    return offset
 
 
 def main(args: argparse.Namespace) -> int:
@@ -137,26 +217,34 @@ def main(args: argparse.Namespace) -> int:
     source = open_source(args.source, **source_options(args))
     model = load_model(args.model, model_options_from_args(args))
     # Runtime warnings (a missing execution provider) were logged once as they happened.
+    first_id = append_offset(args)
     sink = JsonlSink(args.jsonl, model=str(model.path), runtime=model.runtime.describe(),
                      append=args.append)
     csv_sink = CsvSink(args.csv, append=args.append) if args.csv else None
 
+    reader_left = False
+
     def on_result(fr: Any) -> None:
+        nonlocal reader_left
+        if first_id:
+            fr = dataclasses.replace(
+                fr, frame=dataclasses.replace(fr.frame, frame_id=fr.frame.frame_id + first_id))
         try:
             sink.write(fr)
             if csv_sink is not None:
                 csv_sink.write(fr)
         except BrokenPipeError:  # `edgeui run ... | head`: the reader is gone
+            reader_left = True
             pipeline.stop()
 
     watch = SourceWatch()
     pipeline = Pipeline(model, source, fps_limit=args.fps_limit, retry=not args.no_retry,
                         on_result=on_result, on_event=watch, stall_timeout=args.stall_timeout)
-    signalled = False
+    signalled = ""  # the signal that stopped the run, as a user knows it
 
     def on_signal(signum: int, _frame: Any) -> None:
         nonlocal signalled
-        signalled = True
+        signalled = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         pipeline.stop()
         # A second Ctrl-C interrupts whatever is still blocking.
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -176,9 +264,13 @@ def main(args: argparse.Namespace) -> int:
             if csv_sink is not None:
                 csv_sink.close()
         except BrokenPipeError:
-            pass
+            reader_left = True
         stats = pipeline.stats()
         print(summary_line(stats, elapsed), file=sys.stderr)
+    if reader_left:
+        # The caller (edgeui.cli) points stdout at devnull, so that the interpreter's flush
+        # at exit stays quiet, and exits 141 as `yes | head` does.
+        raise BrokenPipeError("stdout was closed by its reader")
     # Frames that reached the pipeline (processed, or dropped/skipped while it was busy) decide.
     delivered = watch.delivered or stats.processed + stats.dropped + stats.skipped > 0
     if not delivered and not watch.ended:
@@ -186,7 +278,8 @@ def main(args: argparse.Namespace) -> int:
         # systemd), it is still a clean stop; reaching --duration, it fails like --no-retry.
         label = str(getattr(source, "uri", args.source))
         if signalled:
-            print(f"edgeui: {watch.never_delivered(label)}", file=sys.stderr)
+            print(f"edgeui: {watch.never_delivered(label, stopped_by=signalled)}",
+                  file=sys.stderr)
         else:
             within = args.duration or round(elapsed, 1)
             raise SourceError(watch.never_delivered(label, within))

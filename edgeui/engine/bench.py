@@ -27,6 +27,10 @@ DEFAULT_SOURCE = "synthetic:640x480@0"  # unpaced: frames on demand, as fast as 
 # A live source whose rate the pipeline reaches within this fraction was the limit.
 SOURCE_LIMIT_MARGIN = 0.9
 DEFAULT_ROUNDS = 8
+# Fewer measured frames than this, and the report says its figures mean little: p99 of fewer
+# than 100 frames is about the slowest one, p95 of fewer than 20 too, and a round of under
+# 10 frames cannot show that the machine changed speed within it (see _one_speed).
+MIN_FRAMES = 100
 # A round whose pipeline inference p50 differs from its own bare p50 by more than this ran
 # on a machine that changed speed in between (turbo, thermal limits, a shared host that
 # switches clock): comparing its two halves would compare two machines.
@@ -124,6 +128,10 @@ class BenchReport:
                          "moved by more than a quarter)")
         if self.source_limited:
             notes.append(source_limit_note(self.capture_fps))
+        if self.frames < MIN_FRAMES:
+            notes.append(f"only {self.frames} frames measured, in {self.rounds} rounds: too "
+                         "few for p95/p99 or the per-round speed check to mean much; measure "
+                         f"{MIN_FRAMES} or more (--frames {MIN_FRAMES})")
         return "; ".join(notes) or None
 
     def to_dict(self) -> dict[str, Any]:

@@ -106,8 +106,9 @@ def test_run_stopped_by_a_signal_before_any_frame_exits_0_and_says_so(det_model,
     assert code == 0, err
     assert out == ""
     assert "error:" not in err
-    assert err.splitlines()[-1] == ("edgeui: fake://cam: never delivered a frame; last attempt: "
-                                    "cannot connect (refused or not reachable).")
+    assert err.splitlines()[-1] == ("edgeui: fake://cam: stopped by SIGTERM before the source "
+                                    "delivered a frame; last attempt: cannot connect (refused "
+                                    "or not reachable).")
 
 
 def test_run_without_a_frame_and_without_a_reason_words_it_neutrally(

@@ -28,7 +28,7 @@ from edgeui.engine.modelcard.labels import (
     resolve_offset,
 )
 from edgeui.engine.modelcard.onnx_meta import MetaResult, read_onnx_metadata
-from edgeui.engine.modelcard.sidecar import find_sidecar, load_sidecar, validate
+from edgeui.engine.modelcard.sidecar import COMMAND_LINE, find_sidecar, load_sidecar, validate
 from edgeui.engine.modelcard.tflite_meta import read_tflite_metadata
 from edgeui.engine.types import Labels
 from edgeui.errors import EdgeUIError, SidecarError, UnsupportedModelError
@@ -165,7 +165,7 @@ def build_card(
     warnings: list[str] = []
 
     # 1-2. What the user said.
-    user = validate(dict(overrides or {}), "command-line options", Path.cwd()) if overrides else {}
+    user = validate(dict(overrides or {}), COMMAND_LINE, Path.cwd()) if overrides else {}
     layers.add("override", _user_facts(user, "command-line option"))
     sidecar_path = Path(sidecar) if sidecar is not None else find_sidecar(path)
     side = load_sidecar(sidecar_path) if sidecar_path is not None else {}

@@ -48,6 +48,8 @@ from edgeui.engine.types import TASKS
 from edgeui.errors import SidecarError
 
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".toml")
+# What ``validate`` is told for overrides from the command line (--labels, --conf, ...).
+COMMAND_LINE = "command-line options"
 
 TOP_KEYS = ("name", "task", "decoder", "labels", "label_offset", "input", "conf", "iou",
             "top_k", "max_detections")  # fmt: skip
@@ -91,14 +93,40 @@ def load_sidecar_file(path: Path) -> dict[str, Any]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise SidecarError(f"{path}: not valid YAML{where}; check the indentation.") from exc
+            raise SidecarError(f"{path}: {_yaml_problem(exc, text)}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise SidecarError(f"{path}: the sidecar must be a mapping of keys (name, task, ...).")
     return data
+
+
+def _yaml_problem(exc: Exception, text: str) -> str:
+    """"not valid YAML at line 2 (conf: [oops): expected ',' or ']' ..., check ...".
+
+    PyYAML points past the last line when the file ends inside a bracket or a quote; the
+    line that opened it (its context), else the last line with text, is the one to show."""
+    lines = text.splitlines()
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    line = mark.line if mark is not None else None
+    if line is not None and (line >= len(lines) or not lines[line].strip()):
+        if context is not None and context.line < len(lines):
+            line = context.line
+        else:
+            filled = [i for i, t in enumerate(lines) if t.strip()]
+            line = filled[-1] if filled else None
+    where = ""
+    if line is not None and 0 <= line < len(lines):
+        quoted = lines[line].strip()
+        quoted = quoted if len(quoted) <= 60 else quoted[:57] + "..."
+        where = f" at line {line + 1} ({quoted})" if quoted else f" at line {line + 1}"
+    problem = str(getattr(exc, "problem", "") or "")
+    problem = problem.replace("'<stream end>'", "the end of the file").replace(
+        "end of stream", "end of the file")
+    problem = f": {problem}" if problem else ""
+    return (f"not valid YAML{where}{problem}; check the indentation, brackets and quotes "
+            "there.")
 
 
 # --- validation --------------------------------------------------------------------------
@@ -209,7 +237,12 @@ def _check_labels(c: _Checker, value: Any) -> tuple[tuple[str, ...], str | None]
         if not path.is_absolute():
             path = c.base_dir / path
         if not path.is_file():
-            raise SidecarError(f"{c.where}: label file {value!r} not found (looked at {path}).")
+            if c.where == COMMAND_LINE:  # `--labels FILE`: the path as typed, like --sidecar
+                raise SidecarError(f"{value.strip()}: label file not found; check the path.")
+            looked = "" if str(path) == value.strip() else (
+                f" (looked at {path}: a relative path is read from the sidecar's folder)")
+            raise SidecarError(f"{c.where}: label file {value!r} not found{looked}; check the "
+                               "path.")
         return read_label_file(path).names, str(path)
     raise c.fail("labels", "a list of class names or the path of a label file", value)
 

@@ -1,0 +1,170 @@
+"""QA pass 6: `run | head` exit code, a signal before the first frame, `--append` numbering,
+label/sidecar error wording, `bench` with few frames, `run`/`infer` model field."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgeui.cli import main
+from tests.cli.test_qa5_cli import FlakySource
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "img.png"
+    cv2.imwrite(str(path), np.full((64, 64, 3), 100, np.uint8))
+    return path
+
+
+# --- 1. `run ... | head -n 1` exits 141, quietly ------------------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="SIGPIPE / exit 141 are POSIX")
+def test_run_whose_reader_left_exits_141_without_noise(det_model) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgeui.cli", "run", str(det_model), "--source",
+         "synthetic:64x64@0", "--jsonl", "-"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO,
+    )
+    try:
+        first = proc.stdout.readline()  # what `head -n 1` reads, then it leaves
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert json.loads(first)["frame_id"] == 0
+    text = err.decode()
+    assert proc.returncode == 141, text
+    assert "Traceback" not in text and "Exception ignored" not in text, text
+
+
+# --- 2. a signal before any frame says the run was stopped --------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="os.kill(SIGTERM) ends the process outright "
+                    "on Windows")
+def test_run_stopped_by_sigterm_before_a_frame_says_it_was_stopped(det_model, capsys,
+                                                                   monkeypatch):
+    def stop_at_the_second_try(opens: int) -> None:
+        if opens == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    source = FlakySource(frames=0, on_open=stop_at_the_second_try)
+    monkeypatch.setattr("edgeui.engine.sources.open_source", lambda *a, **k: source)
+    code, out, err = run_cli(capsys, "run", str(det_model), "--source", "fake://cam",
+                             "--duration", "60")
+    assert code == 0, err
+    assert out == ""
+    assert err.splitlines()[-1] == (
+        "edgeui: fake://cam: stopped by SIGTERM before the source delivered a frame; last "
+        "attempt: cannot connect (refused or not reachable).")
+
+
+# --- 3. --append continues the frame ids ---------------------------------------------------
+def _ids_jsonl(path: Path) -> list[int]:
+    return [json.loads(line)["frame_id"] for line in path.read_text().splitlines()]
+
+
+def _ids_csv(path: Path) -> list[int]:
+    with path.open(newline="") as f:
+        return [int(row["frame_id"]) for row in csv.DictReader(f)]
+
+
+def test_run_append_continues_frame_ids_in_jsonl_and_csv(tmp_path, det_model, capsys) -> None:
+    jsonl, table = tmp_path / "r.jsonl", tmp_path / "r.csv"
+    for _ in range(2):
+        code, _, err = run_cli(capsys, "run", str(det_model), "--source", "synthetic:64x64@0",
+                               "--frames", "3", "--jsonl", str(jsonl), "--csv", str(table),
+                               "--append")
+        assert code == 0, err
+    ids = _ids_jsonl(jsonl)
+    assert len(ids) == 6 and ids == sorted(set(ids)), ids  # unique and increasing
+    assert ids[:3] == [0, 1, 2] and ids[3] == 3
+    assert _ids_csv(table) == ids
+    assert "frame ids continue from 3" in err
+
+
+def test_run_append_after_a_torn_last_line_starts_a_new_line(tmp_path, det_model,
+                                                             capsys) -> None:
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text('{"frame_id":0}\n{"frame_id":41}\n{"frame_id":42,"timest')  # killed
+    code, _, err = run_cli(capsys, "run", str(det_model), "--source", "synthetic:64x64@0",
+                           "--frames", "2", "--jsonl", str(jsonl), "--append")
+    assert code == 0, err
+    lines = jsonl.read_text().splitlines()
+    assert lines[2] == '{"frame_id":42,"timest'  # left as it was, on its own line
+    assert [json.loads(line)["frame_id"] for line in lines[3:]] == [42, 43]
+
+
+def test_last_frame_id_reads_long_lines_from_the_end(tmp_path) -> None:
+    from edgeui.commands.run import last_frame_id
+
+    path = tmp_path / "big.jsonl"
+    pad = "x" * 200_000  # longer than one read from the end
+    path.write_text(f'{{"frame_id":7,"p":"{pad}"}}\n{{"frame_id":8,"p":"{pad}"}}\n')
+    assert last_frame_id(path, "jsonl") == 8
+    table = tmp_path / "t.csv"
+    table.write_text("frame_id,timestamp\n5,1.0\n6,2.0\n")
+    assert last_frame_id(table, "csv") == 6
+    table.write_text("frame_id,timestamp\n")
+    assert last_frame_id(table, "csv") is None
+    assert last_frame_id(tmp_path / "none.jsonl", "jsonl") is None
+
+
+# --- 4. --labels that doesn't exist is worded like --sidecar ------------------------------
+def test_missing_labels_option_is_one_plain_sentence(det_model, image, capsys) -> None:
+    code, out, err = run_cli(capsys, "infer", str(det_model), str(image), "--labels",
+                             "/nope.txt")
+    assert code == 2 and out == ""
+    assert err == "edgeui: error: /nope.txt: label file not found; check the path.\n"
+
+
+# --- 5. a broken sidecar names a line that exists -----------------------------------------
+def test_broken_sidecar_names_a_line_of_the_file(det_model, image, tmp_path, capsys) -> None:
+    sidecar = tmp_path / "bad.yaml"
+    sidecar.write_text("task: detection\nconf: [oops\n")
+    code, _, err = run_cli(capsys, "infer", str(det_model), str(image), "--sidecar",
+                           str(sidecar))
+    assert code == 2
+    assert f"{sidecar}: not valid YAML at line 2 (conf: [oops):" in err, err
+    assert "line 3" not in err
+
+
+# --- 6. bench with too few frames says so ---------------------------------------------------
+def test_bench_with_few_frames_warns_and_shows_rounds(det_model, capsys) -> None:
+    code, out, _ = run_cli(capsys, "bench", str(det_model), "--source", "synthetic:64x64@0",
+                           "--frames", "3")
+    assert code == 0
+    assert "rounds    3 of 3 counted" in out, out
+    assert "only 3 frames measured" in out and "--frames 100" in out, out
+    code, out, _ = run_cli(capsys, "bench", str(det_model), "--source", "synthetic:64x64@0",
+                           "--frames", "3", "--json")
+    data = json.loads(out)
+    assert data["rounds"] == 3 and "only 3 frames measured" in data["note"]
+
+
+# --- 7. `run` and `infer` name the model alike ------------------------------------------------
+def test_run_and_infer_give_the_model_path_as_given(det_model, image, capsys,
+                                                    monkeypatch) -> None:
+    monkeypatch.chdir(det_model.parent)
+    _, out, _ = run_cli(capsys, "infer", det_model.name, str(image), "--json")
+    assert json.loads(out)["model"] == det_model.name
+    _, out, _ = run_cli(capsys, "run", det_model.name, "--source", "synthetic:64x64@0",
+                        "--frames", "1")
+    assert json.loads(out.splitlines()[0])["model"] == det_model.name
