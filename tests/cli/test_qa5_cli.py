@@ -12,6 +12,7 @@ import pytest
 
 from edgeui.cli import main
 from edgeui.engine.sources.base import FrameMaker, SourceUnavailable
+from tests.helpers.fake_capture import UnopenedCapture
 from tests.helpers.modelgen import make_custom_op_onnx
 
 
@@ -50,22 +51,9 @@ class FlakySource:
         pass
 
 
-class RefusedCapture:
-    """cv2.VideoCapture stand-in: FFmpeg refused at once (no network, no FFmpeg open)."""
-
-    def __init__(self, *_args: object) -> None:
-        pass
-
-    def isOpened(self) -> bool:
-        return False
-
-    def release(self) -> None:
-        pass
-
-
 def test_run_on_a_stream_that_never_connected_fails_with_the_reason(det_model, capsys,
                                                                     monkeypatch):
-    monkeypatch.setattr("edgeui.engine.sources.stream.cv2.VideoCapture", RefusedCapture)
+    monkeypatch.setattr("edgeui.engine.sources.stream.cv2.VideoCapture", UnopenedCapture)
     url = "http://127.0.0.1:9/x"
     code, out, err = run_cli(capsys, "run", str(det_model), "--source", url,
                              "--duration", "0.5")

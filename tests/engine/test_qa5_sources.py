@@ -18,25 +18,13 @@ from edgeui.engine.sources import open_source
 from edgeui.engine.sources import stream as stream_module
 from edgeui.engine.sources.base import SourceUnavailable
 from edgeui.engine.sources.camera import CameraSource
+from tests.helpers.fake_capture import UnopenedCapture
 
 # --- streams: a host name that does not resolve ----------------------------------------------
 
 
-class ClosedCapture:
-    """cv2.VideoCapture stand-in that fails to open at once, like FFmpeg on a bad host."""
-
-    def __init__(self, *_args: object) -> None:
-        pass
-
-    def isOpened(self) -> bool:
-        return False
-
-    def release(self) -> None:
-        pass
-
-
 def _open_error(monkeypatch, url: str) -> str:
-    monkeypatch.setattr("edgeui.engine.sources.stream.cv2.VideoCapture", ClosedCapture)
+    monkeypatch.setattr("edgeui.engine.sources.stream.cv2.VideoCapture", UnopenedCapture)
     source = open_source(url)
     with pytest.raises(SourceUnavailable) as info:
         source.open()
@@ -159,7 +147,7 @@ def test_the_lookup_happens_only_after_a_failed_open(monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: calls.append(host))
 
-    class OpenCapture(ClosedCapture):
+    class OpenCapture(UnopenedCapture):
         def isOpened(self) -> bool:
             return True
 
@@ -301,6 +289,14 @@ def _mjpeg_avi(path) -> str:
     return str(path)
 
 
+def _first_frame(source: CameraSource):
+    source.open()
+    try:
+        return source.read()
+    finally:
+        source.close()
+
+
 def test_real_opencv_a_backend_without_open_parameters_opens_the_device(tmp_path):
     # The real mechanism, with OpenCV's own MJPEG reader standing in for V4L2: given open
     # parameters it cannot take, OpenCV logs and returns an unopened capture, no exception.
@@ -308,12 +304,7 @@ def test_real_opencv_a_backend_without_open_parameters_opens_the_device(tmp_path
     refused = cv2.VideoCapture(path, cv2.CAP_OPENCV_MJPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000])
     assert not refused.isOpened()
     refused.release()
-    source = CameraSource(path, backend=cv2.CAP_OPENCV_MJPEG)
-    source.open()
-    try:
-        frame = source.read()
-    finally:
-        source.close()
+    frame = _first_frame(CameraSource(path, backend=cv2.CAP_OPENCV_MJPEG))
     assert frame is not None and frame.image.shape == (48, 64, 3)
 
 
@@ -321,13 +312,7 @@ def test_real_opencv_an_open_refusing_parameters_is_retried_without(tmp_path, mo
     path = _mjpeg_avi(tmp_path / "cam.avi")
     monkeypatch.setattr(camera_module, "OPEN_PARAMETER_BACKENDS",
                         frozenset({cv2.CAP_OPENCV_MJPEG}))
-    source = CameraSource(path, backend=cv2.CAP_OPENCV_MJPEG)
-    source.open()
-    try:
-        frame = source.read()
-    finally:
-        source.close()
-    assert frame is not None
+    assert _first_frame(CameraSource(path, backend=cv2.CAP_OPENCV_MJPEG)) is not None
 
 
 # --- V4L2's select() timeout: set once, early, on the main thread -----------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 
@@ -171,3 +172,22 @@ def window(qtbot, tmp_path):
     qtbot.addWidget(win)
     yield win
     worker.stop()
+
+
+@pytest.fixture
+def still(tmp_path) -> str:
+    """A small photo of the test's own (no shared folder needed)."""
+    import cv2
+
+    path = tmp_path / "images" / "cat.bmp"
+    path.parent.mkdir(exist_ok=True)
+    assert cv2.imwrite(str(path), np.full((48, 64, 3), 120, np.uint8))
+    return str(path)
+
+
+@pytest.fixture
+def clip(tmp_path) -> str:
+    """A video file that exists (the window only needs its name and kind)."""
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"")
+    return str(path)

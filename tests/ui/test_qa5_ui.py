@@ -24,25 +24,6 @@ RUNTIME = "onnxruntime 1.32.0 · CPUExecutionProvider · auto threads"
 
 
 @pytest.fixture
-def still(tmp_path) -> str:
-    """A small photo of the test's own (no shared folder needed)."""
-    import cv2
-
-    path = tmp_path / "images" / "cat.bmp"
-    path.parent.mkdir()
-    assert cv2.imwrite(str(path), np.full((48, 64, 3), 120, np.uint8))
-    return str(path)
-
-
-@pytest.fixture
-def clip(tmp_path) -> str:
-    """A video file that exists (the window only needs its name and kind)."""
-    path = tmp_path / "clip.mp4"
-    path.write_bytes(b"")
-    return str(path)
-
-
-@pytest.fixture
 def window(qtbot, tmp_path):
     from edgeui.config import Settings
 

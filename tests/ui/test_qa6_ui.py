@@ -34,22 +34,6 @@ def window(qtbot, tmp_path):
     worker.stop()
 
 
-@pytest.fixture
-def still(tmp_path) -> str:
-    import cv2
-
-    path = tmp_path / "cat.bmp"
-    assert cv2.imwrite(str(path), np.full((48, 64, 3), 120, np.uint8))
-    return str(path)
-
-
-@pytest.fixture
-def clip(tmp_path) -> str:
-    path = tmp_path / "clip.mp4"
-    path.write_bytes(b"")
-    return str(path)
-
-
 def _classified(label: str, score: float, image: np.ndarray | None = None,
                 model: str = "mobilenet_v2") -> SimpleNamespace:  # fmt: skip
     image = np.full((240, 320, 3), 90, np.uint8) if image is None else image
