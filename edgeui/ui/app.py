@@ -14,9 +14,10 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 log = logging.getLogger("edgeui")
 
@@ -226,6 +227,7 @@ def screenshot_problem(target: str) -> str:
 
 
 DEMO_MESSAGE_MS = 30_000  # the first-run note stays long enough to be read at a booth
+MODEL_WAIT_S = 60.0  # how long a scripted run waits past --quit-after for the named model
 
 
 def configure_app(app: Any) -> None:
@@ -250,25 +252,50 @@ def _resumable_source(uri: str) -> bool:
     if kind not in ("video", "images"):
         return True
     path = strip_file_scheme(uri)
-    return is_pattern(path) or Path(path).expanduser().exists()
+    if is_pattern(path):
+        import glob
+
+        return any(True for _ in glob.iglob(str(Path(path).expanduser())))
+    return Path(path).expanduser().exists()
 
 
-def _start_plan(args: argparse.Namespace, settings: Any) -> tuple[Any, Any, Any, dict, str]:
-    """(model path, model options, source, source options, first-run message).
+class StartPlan(NamedTuple):
+    """What the app opens at start, and the note to show about it."""
 
-    The command line wins; then what the user last ran (a kiosk or desktop restart comes back
-    to it); the demo fills in only what is still missing, and only a demo model shown says
-    "Demo".
+    model: str | None
+    options: Any
+    source: str
+    source_options: dict[str, Any]
+    message: str
+    # The demo stands in for a remembered model / source that is missing now (a drive not
+    # mounted yet): it runs, but is not saved over what the user chose.
+    stand_in_model: bool = False
+    stand_in_source: bool = False
+
+
+def _start_plan(args: argparse.Namespace, settings: Any) -> StartPlan:
+    """The command line wins; then what the user last ran (a kiosk or desktop restart comes
+    back to it); the demo fills in only what is still missing, and only a demo model shown
+    says "Demo". A remembered file that is missing is said, and stays remembered.
     """
     model, options, source, source_options, message = args.model, None, args.source, {}, ""
     last_model = str(getattr(settings, "last_model", "") or "") if settings is not None else ""
     last_source = str(getattr(settings, "last_source", "") or "") if settings is not None else ""
-    if not model and last_model and Path(last_model).is_file():
-        model = last_model
-    if not source and last_source and _resumable_source(last_source):
-        source = last_source
+    missing: list[str] = []
+    if not model and last_model:
+        if Path(last_model).is_file():
+            model = last_model
+        else:
+            missing.append(f"the last model, {last_model}")
+    if not source and last_source:
+        if _resumable_source(last_source):
+            source = last_source
+        else:
+            missing.append(f"the last source, {last_source}")
+    stand_in_model, stand_in_source = not model and bool(last_model), not source and bool(
+        last_source)
     if model and source:
-        return model, options, source, source_options, message
+        return StartPlan(model, options, source, source_options, message)
     try:
         from edgeui.engine import demo
     except ImportError:
@@ -295,7 +322,13 @@ def _start_plan(args: argparse.Namespace, settings: Any) -> tuple[Any, Any, Any,
     if not model and not message:
         message = ("No model yet: open an .onnx or .tflite file with Ctrl+O, or drop one on "
                    "the window.")
-    return model, options, source, source_options, message
+    if missing:
+        gone = " and ".join(missing)
+        message = (f"{gone[0].upper()}{gone[1:]} {'are' if len(missing) > 1 else 'is'} not "
+                   f"there (a drive not mounted yet?): showing the demo instead; "
+                   f"{'they stay' if len(missing) > 1 else 'it stays'} remembered. {message}")
+    return StartPlan(model, options, source, source_options, message.strip(),
+                     stand_in_model, stand_in_source)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,12 +394,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log.warning("settings not loaded: %s", exc)
 
-    model, options, source, source_options, message = _start_plan(args, settings)
+    plan = _start_plan(args, settings)
+    model, options, source, source_options, message = plan[:5]
     worker = InferenceWorker(source=source)
     window = MainWindow(worker, settings)
+    window.stand_in_for_remembered(model if plan.stand_in_model else None,
+                                   source if plan.stand_in_source else None)
     # A script taking a screenshot must be able to tell that the model it named never ran.
-    failed_models: list[str] = []
-    worker.model_failed.connect(lambda path, _message: failed_models.append(path))
+    named = Path(args.model).expanduser().absolute() if args.model else None
+    named_outcome: list[bool] = []  # [True] once the named model runs, [False] if it failed
+
+    def _is_named(path: Any) -> bool:
+        return named is not None and Path(str(path)).expanduser().absolute() == named
+
+    worker.model_changed.connect(
+        lambda m: named_outcome.append(True) if _is_named(getattr(m, "path", "")) else None)
+    worker.model_failed.connect(
+        lambda path, _message: named_outcome.append(False) if _is_named(path) else None)
     if args.display_fps is not None:
         window.set_display_fps(args.display_fps)
     bridge = _ErrorBridge(window.notify_error)
@@ -398,7 +442,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         delay = args.quit_after if args.quit_after is not None else 3.0
         target = args.screenshot
 
+        # A slow load (a big model, the TFLite check) must not end a scripted run before
+        # it is known whether the named model runs: wait for it, up to a minute more.
+        give_up_at = time.monotonic() + max(0.0, delay) + MODEL_WAIT_S
+
         def finish() -> None:
+            if named is not None and not named_outcome and time.monotonic() < give_up_at:
+                QTimer.singleShot(100, finish)
+                return
             if target and not window.grab_window().save(str(Path(target).expanduser())):
                 print(f"edgeui: error: could not write the screenshot {target}; check the "
                       "folder is writable and the name ends in .png.", file=sys.stderr)
@@ -406,9 +457,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 app.exit(2)
                 return
             window.close()
-            named_model_failed = args.model is not None and any(
-                Path(p) == Path(args.model) for p in failed_models)
-            app.exit(2 if named_model_failed else 0)
+            if named is not None and not named_outcome:
+                print(f"edgeui: error: {args.model}: still loading after "
+                      f"{MODEL_WAIT_S:g} s more than --quit-after.", file=sys.stderr)
+            app.exit(0 if named is None or named_outcome[:1] == [True] else 2)
 
         QTimer.singleShot(int(max(0.0, delay) * 1000), finish)
 

@@ -182,6 +182,13 @@ class MainWindow(QMainWindow):
         self._source_shape = ""  # "still", "slideshow" or "" (see _source_shape)
         self._frame_source = ""  # the newest frame's own source (a slideshow's picture)
         self._to_remember: str | None = None  # the chosen source, remembered once it works
+        # The loaded model, remembered once it has produced a result: one that crashes on
+        # its first frame must not come back at every boot of a kiosk.
+        self._model_to_remember: str | None = None
+        # What stands in at start for a remembered model / source that is missing (the demo):
+        # it runs, but is not saved over the user's choice.
+        self._stand_in_model: str | None = None
+        self._stand_in_source: str | None = None
         self._expected = ""  # the chosen source as its events name it (see source_label)
         self._outage = ""  # why the source gives no frames ("" while it does)
         self._warned = False  # this outage has its card (one per outage, not per retry)
@@ -317,7 +324,15 @@ class MainWindow(QMainWindow):
         self.opacity_slider.value_changed.connect(self.view.set_segmentation_opacity)
 
     # --- worker -> view -------------------------------------------------------------------
+    def stand_in_for_remembered(self, model: str | None, source: str | None) -> None:
+        """``model`` / ``source`` (the demo) only stand in for remembered ones that are missing
+        now: running them does not make them the last model or source."""
+        self._stand_in_model, self._stand_in_source = model, source
+
     def on_result(self, frame_result: Any) -> None:
+        if self._model_to_remember is not None and getattr(frame_result, "result", None) \
+                is not None and self.settings is not None:  # fmt: skip
+            self.settings.last_model, self._model_to_remember = self._model_to_remember, None
         now = time.perf_counter()
         gap = now - self._last_result_t
         # Results resume after a pause or a model load: measure from here. A source slow all
@@ -439,8 +454,10 @@ class MainWindow(QMainWindow):
         if path:
             self.model_picker.set_current(path)
             self.model_picker.set_status(path, True, "")
-            if self.settings is not None:
-                self.settings.last_model = path
+            if self._stand_in_model is not None and Path(path) == Path(self._stand_in_model):
+                self._stand_in_model = self._model_to_remember = None  # once: chosen later, kept
+            else:
+                self._model_to_remember = str(Path(path).expanduser().absolute())
 
     def on_model_failed(self, path: str, message: str) -> None:
         self.model_picker.set_status(path, False, message)
@@ -539,6 +556,9 @@ class MainWindow(QMainWindow):
     def _remember_source(self) -> None:
         """The chosen source works: keep it in the recent list and as the last source."""
         uri, self._to_remember = self._to_remember, None
+        if uri is not None and uri == self._stand_in_source:
+            self._stand_in_source = None  # once: the user choosing it later is remembered
+            return
         remembered = _remembered_source(uri) if uri else None
         if remembered and self.settings is not None and hasattr(
                 self.settings, "add_recent_source"):  # fmt: skip

@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
+import numpy as np
 import pytest
 
 from edgeui.engine import demo
+from edgeui.engine.sources.base import SourceEvent
 from edgeui.ui.app import _start_plan
 from edgeui.ui.app import main as app_main
 
@@ -48,7 +51,8 @@ def test_a_restart_comes_back_to_the_last_model_and_source(fake_demo, tmp_path: 
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"x")
     plan = _start_plan(args(), remembered(str(model), str(clip)))
-    assert plan == (str(model), None, str(clip), {}, "")  # no demo, no "Demo" note
+    assert plan[:5] == (str(model), None, str(clip), {}, "")  # no demo, no "Demo" note
+    assert not plan.stand_in_model and not plan.stand_in_source
 
 
 def test_a_remembered_camera_or_stream_is_reopened_even_if_not_there_yet(fake_demo,
@@ -63,16 +67,35 @@ def test_a_remembered_file_that_is_gone_gives_way_to_the_demo_source(fake_demo,
                                                                     tmp_path: Path) -> None:
     model = tmp_path / "mine.onnx"
     model.write_bytes(b"x")
-    gone = str(tmp_path / "deleted.mp4")
-    got_model, _options, source, source_options, message = _start_plan(
-        args(), remembered(str(model), gone))
-    assert (got_model, source) == (str(model), fake_demo.source_uri)
-    assert source_options["hold"] > 0
-    assert message == ""  # the user's own model runs: nothing says "Demo"
+    gone = str(tmp_path / "usb" / "deleted.mp4")  # a drive not mounted yet
+    plan = _start_plan(args(), remembered(str(model), gone))
+    assert (plan.model, plan.source) == (str(model), fake_demo.source_uri)
+    assert plan.source_options["hold"] > 0
+    assert plan.stand_in_source and not plan.stand_in_model  # not saved over the user's
+    assert plan.message.startswith(f"The last source, {gone} is not there")
+    assert "it stays remembered" in plan.message and "Demo" not in plan.message
+
+
+def test_a_remembered_model_that_is_gone_is_said_and_stays_remembered(fake_demo,
+                                                                     tmp_path: Path) -> None:
+    gone = str(tmp_path / "usb" / "mine.onnx")
+    plan = _start_plan(args(source="synthetic"), remembered(gone, ""))
+    assert (plan.model, plan.options) == (str(fake_demo.model_path), DEMO_OPTIONS)
+    assert plan.stand_in_model and not plan.stand_in_source
+    assert plan.message.startswith(f"The last model, {gone} is not there")
+    assert "Demo: face detection" in plan.message
+
+
+def test_a_remembered_pattern_that_matches_nothing_gives_way_too(fake_demo,
+                                                                tmp_path: Path) -> None:
+    model = tmp_path / "mine.onnx"
+    model.write_bytes(b"x")
+    plan = _start_plan(args(), remembered(str(model), str(tmp_path / "shots" / "*.jpg")))
+    assert plan.source == fake_demo.source_uri and plan.stand_in_source
 
 
 def test_first_run_is_the_demo_and_says_so(fake_demo) -> None:
-    model, options, source, _, message = _start_plan(args(), remembered())
+    model, options, source, _, message, *_ = _start_plan(args(), remembered())
     assert (model, options, source) == (str(fake_demo.model_path), DEMO_OPTIONS,
                                         fake_demo.source_uri)
     assert message == fake_demo.message and "sample photos" in message
@@ -82,7 +105,7 @@ def test_a_chosen_source_with_the_demo_model_does_not_claim_sample_photos(fake_d
                                                                           tmp_path: Path) -> None:
     cat = tmp_path / "cat.png"
     cat.write_bytes(b"x")
-    model, options, source, _, message = _start_plan(args(source=str(cat)), remembered())
+    model, options, source, _, message, *_ = _start_plan(args(source=str(cat)), remembered())
     assert (model, options, source) == (str(fake_demo.model_path), DEMO_OPTIONS, str(cat))
     assert message.startswith("Demo: face detection") and "sample photos" not in message
 
@@ -92,7 +115,7 @@ def test_the_command_line_wins_over_what_was_remembered(fake_demo, tmp_path: Pat
     for f in (old, new):
         f.write_bytes(b"x")
     plan = _start_plan(args(model=str(new), source="synthetic"), remembered(str(old), "0"))
-    assert plan == (str(new), None, "synthetic", {}, "")
+    assert plan[:5] == (str(new), None, "synthetic", {}, "")
     assert _start_plan(args(model=str(new)), remembered(str(old), "0"))[2] == "0"
 
 
@@ -111,7 +134,7 @@ def test_a_screenshot_run_whose_model_failed_exits_2(tmp_path: Path) -> None:
            "EDGEUI_CONFIG_DIR": str(tmp_path / "cfg"), "EDGEUI_DATA_DIR": str(tmp_path / "d")}
     proc = subprocess.run(
         [sys.executable, "-m", "edgeui.cli", "--model", str(broken), "--source", "synthetic",
-         "--screenshot", str(shot), "--quit-after", "3"],
+         "--screenshot", str(shot), "--quit-after", "0"],  # before the load has failed
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
@@ -129,3 +152,69 @@ def test_a_wayland_display_that_is_gone_is_one_sentence_not_a_qt_abort(tmp_path:
     assert done.stderr.startswith("edgeui: error: cannot connect to the Wayland display "
                                   "wayland-7")
     assert done.stderr.count("\n") == 1
+
+
+# --- the window: what it saves as the last model and source --------------------------------
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    from edgeui.config import Settings
+    from edgeui.ui.main_window import MainWindow
+    from edgeui.ui.worker import InferenceWorker
+
+    worker = InferenceWorker()  # never started: the window's own logic
+    win = MainWindow(worker, Settings(path=tmp_path / "edgeui.toml"))
+    qtbot.addWidget(win)
+    yield win
+    worker.stop()
+
+
+def _model(path: str) -> SimpleNamespace:
+    return SimpleNamespace(path=path, name=Path(path).stem, task="classification",
+                           thresholds=None)
+
+
+def _result_of(model_name: str, ok: bool = True) -> SimpleNamespace:
+    from edgeui.engine.types import Classification, Result
+
+    frame = SimpleNamespace(image=np.zeros((48, 64, 3), np.uint8), source="synthetic",
+                            frame_id=1, timestamp=0.0)
+    result = Result("classification", 64, 48, classes=(Classification(1, "cat", 0.9),)) \
+        if ok else None  # fmt: skip
+    return SimpleNamespace(frame=frame, result=result, model_name=model_name,
+                           error=None if ok else "boom", timings=None, runtime="")
+
+
+def test_a_model_is_remembered_once_it_gave_a_result_by_its_full_path(window, tmp_path,
+                                                                     monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "mine.onnx").write_bytes(b"x")
+    window.on_model_changed(_model("models/mine.onnx"))  # as typed: relative
+    # A model that crashes on its first frame must not be what every boot comes back to.
+    assert window.settings.last_model == ""
+    window.on_result(_result_of("mine", ok=False))
+    assert window.settings.last_model == ""
+    window.on_result(_result_of("mine"))
+    assert window.settings.last_model == str(tmp_path / "models" / "mine.onnx")
+
+
+def test_the_demo_standing_in_for_a_missing_model_and_source_is_not_saved_over_them(
+        window, tmp_path) -> None:  # fmt: skip
+    mine, ad = "/media/usb/mine.onnx", "/media/usb/ad.mp4"
+    window.settings.last_model, window.settings.last_source = mine, ad
+    face = str(tmp_path / "face.tflite")
+    photos = str(tmp_path / "demo-photos")
+    Path(photos).mkdir()
+    cv2.imwrite(str(Path(photos) / "01.png"), np.zeros((8, 8, 3), np.uint8))
+    window.stand_in_for_remembered(face, photos)
+    window.set_source(photos)
+    window.worker.state_changed.emit(SourceEvent("live", "live", photos))
+    assert window._to_remember is None  # the live event was taken as the chosen source's
+    window.on_model_changed(_model(face))
+    window.on_result(_result_of("face"))
+    assert (window.settings.last_model, window.settings.last_source) == (mine, ad)
+    assert photos not in window.settings.recent_sources
+    # What the user picks afterwards is theirs, the demo included.
+    window.on_model_changed(_model(face))
+    window.on_result(_result_of("face"))
+    assert window.settings.last_model == face
