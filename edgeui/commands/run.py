@@ -1,12 +1,12 @@
 """`edgeui run MODEL --source SRC`: headless live inference, one JSON line per frame.
 
 Lines go to stdout (or ``--jsonl FILE``, started anew unless ``--append``, which continues
-the frame ids after the file's last one), flushed one by one; source events and the final
-summary go to stderr. Ctrl-C and SIGTERM (systemd's stop) end the run cleanly, summary
-included, with exit code 0; stdout closed by its reader (``| head``) ends it with 141. A run
-that reached its ``--duration`` without the source ever delivering a frame (a stream or camera
-that never connected) fails like ``--no-retry`` would have: exit 2, with the last reason it
-gave.
+the frame ids after the file's last complete line, cutting off a line torn by a killed run),
+flushed one by one; source events and the final summary go to stderr. Ctrl-C and SIGTERM
+(systemd's stop) end the run cleanly, summary included, with exit code 0; stdout closed by its
+reader (``| head``) ends it with 141. A run that reached its ``--duration`` without the source
+ever delivering a frame (a stream or camera that never connected) fails like ``--no-retry``
+would have: exit 2, with the last reason it gave.
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ def _frame_id_of(line: bytes, kind: str) -> int | None:
 def last_frame_id(path: str | Path, kind: str) -> int | None:
     """The frame id of the last good line of a ``--jsonl`` (kind "jsonl") or ``--csv`` file,
     reading backwards from its end (at most :data:`TAIL_LIMIT` bytes); None when the file is
-    missing or holds none. A torn last line (a run killed mid-write) is passed over."""
+    missing or holds none. A torn last line is passed over (``--append`` cuts it off first:
+    :func:`edgeui.engine.record.cut_torn_last_line`)."""
     try:
         with Path(path).open("rb") as f:
             pos = end = f.seek(0, 2)
@@ -172,30 +173,22 @@ def last_frame_id(path: str | Path, kind: str) -> int | None:
     return None
 
 
-def _end_with_newline(path: str | Path) -> None:
-    """Close a torn last line (a run killed mid-write) so appended lines start on their own."""
-    try:
-        with Path(path).open("rb+") as f:
-            if f.seek(0, 2) == 0:
-                return
-            f.seek(-1, 2)
-            if f.read(1) != b"\n":
-                f.write(b"\n")
-    except OSError:  # missing (created anew) or unwritable (the sink says so)
-        pass
-
-
 def append_offset(args: argparse.Namespace) -> int:
     """With ``--append``, the first frame id of this run: one after the last one in the
     ``--jsonl``/``--csv`` files (so ids stay unique and increasing across restarts, and one
-    frame has one id in both files); 0 otherwise."""
+    frame has one id in both files); 0 otherwise. A torn last line (a run killed mid-write)
+    is cut off first, and said so on stderr."""
     if not args.append:
         return 0
+    from edgeui.engine.record import cut_torn_last_line
+
     files = [(f, kind) for f, kind in ((args.jsonl, "jsonl"), (args.csv, "csv"))
              if f and f != "-"]
+    for f, kind in files:
+        if cut_torn_last_line(f, kind):
+            print(f"edgeui: {f}: removed an incomplete last line left by an interrupted run",
+                  file=sys.stderr)
     last = [i for f, kind in files if (i := last_frame_id(f, kind)) is not None]
-    for f, _ in files:
-        _end_with_newline(f)
     if not last:
         return 0
     offset = max(last) + 1
@@ -213,6 +206,9 @@ def main(args: argparse.Namespace) -> int:
     if args.csv == "-" and args.jsonl == "-":
         raise ConfigError("--csv - and the JSON lines would both go to stdout and mix; give "
                           "--jsonl FILE (or --csv FILE).")
+    if args.append and args.jsonl == "-" and not args.csv:
+        raise ConfigError("--append needs --jsonl FILE or --csv FILE; results on stdout "
+                          "cannot be appended to.")
     # A missing file fails here, before the model is even loaded.
     source = open_source(args.source, **source_options(args))
     model = load_model(args.model, model_options_from_args(args))

@@ -41,6 +41,60 @@ def frame_record(fr: FrameResult, model: str = "", runtime: str = "") -> dict[st
     return out
 
 
+# How far back from a results file's end to look for the start of its last line (lines are a
+# few kB; a file can be gigabytes, and only its end is read).
+TAIL_LIMIT = 8 * 2**20
+_TAIL_BLOCK = 64 * 1024
+
+
+def _complete(line: bytes, kind: str) -> bool:
+    """Whether an unterminated last line still holds a whole record: a JSON object, or a CSV
+    row (or header) with every column."""
+    try:
+        if kind == "jsonl":
+            return isinstance(json.loads(line), dict)
+        rows = list(csv.reader([line.decode("utf-8").rstrip("\r")], strict=True))
+    except (ValueError, csv.Error):  # UnicodeDecodeError is a ValueError
+        return False
+    if len(rows) != 1 or len(rows[0]) != len(CSV_COLUMNS):
+        return False
+    return tuple(rows[0]) == CSV_COLUMNS if rows[0][0] == "frame_id" else rows[0][0].isdigit()
+
+
+def cut_torn_last_line(path: str | Path, kind: str) -> bool:
+    """Before appending to a ``--jsonl`` (kind "jsonl") or ``--csv`` results file: a last line
+    with no newline is our own write cut short by a killed run (``{"frame_id": 10, "timest``);
+    the file is cut back to its last complete line, so that it stays valid JSONL / CSV. Only
+    the end is read (:data:`TAIL_LIMIT`). An unterminated line that still holds a whole record,
+    or one too long to be ours, is kept and ended with a newline. True when a line was removed
+    (the caller says so); a missing or unwritable file is left to the sink to report."""
+    try:
+        with Path(path).open("rb+") as f:
+            pos = end = f.seek(0, 2)
+            tail = b""  # the bytes after the file's last newline, which starts at pos
+            found = False
+            while pos > 0 and not found and end - pos < TAIL_LIMIT:
+                step = min(_TAIL_BLOCK, pos)
+                pos -= step
+                f.seek(pos)
+                block = f.read(step)
+                cut = block.rfind(b"\n")
+                found = cut >= 0
+                tail = block[cut + 1:] + tail
+                pos += cut + 1
+            if not tail:
+                return False
+            too_long = not found and pos > 0
+            if too_long or _complete(tail, kind):
+                f.seek(0, 2)
+                f.write(b"\n")
+                return False
+            f.truncate(pos)
+            return bool(tail.strip())
+    except OSError:
+        return False
+
+
 def _open(target: str | Path, append: bool = False) -> tuple[TextIO, bool]:
     """(stream, whether we own it). A file starts empty unless ``append``: mixing two runs
     in one file makes frame ids jump back and counts wrong."""

@@ -56,16 +56,55 @@ def test_run_append_continues_frame_ids_in_jsonl_and_csv(tmp_path, det_model, ca
     assert "frame ids continue from 3" in err
 
 
-def test_run_append_after_a_torn_last_line_starts_a_new_line(tmp_path, det_model,
-                                                             capsys) -> None:
-    jsonl = tmp_path / "r.jsonl"
-    jsonl.write_text('{"frame_id":0}\n{"frame_id":41}\n{"frame_id":42,"timest')  # killed
+def test_run_append_cuts_a_torn_last_line_back_to_the_last_complete_one(tmp_path, det_model,
+                                                                        capsys) -> None:
+    jsonl, table = tmp_path / "r.jsonl", tmp_path / "r.csv"
+    jsonl.write_text('{"frame_id":0}\n{"frame_id":41}\n{"frame_id": 42, "timest')  # killed
+    header = "frame_id,timestamp,source,task,count,top_label,top_score,capture_ms," \
+             "preprocess_ms,inference_ms,postprocess_ms,end_to_end_ms,error\r\n"
+    table.write_bytes((header + "40,1.0,x,detection,0,,,1,1,1,1,1,\r\n41,1.0,x,detection,"
+                       "0,,,1,1,1,1,1,\r\n42,17").encode())
     code, _, err = run_cli(capsys, "run", str(det_model), "--source", "synthetic:64x64@0",
-                           "--frames", "2", "--jsonl", str(jsonl), "--append")
+                           "--frames", "2", "--jsonl", str(jsonl), "--csv", str(table),
+                           "--append")
     assert code == 0, err
     lines = jsonl.read_text().splitlines()
-    assert lines[2] == '{"frame_id":42,"timest'  # left as it was, on its own line
-    assert [json.loads(line)["frame_id"] for line in lines[3:]] == [42, 43]
+    assert [json.loads(line)["frame_id"] for line in lines] == [0, 41, 42, 43]  # all valid
+    assert _ids_csv(table) == [40, 41, 42, 43]
+    with table.open(newline="") as f:
+        assert all(len(row) == 13 for row in csv.reader(f))
+    assert f"edgeui: {jsonl}: removed an incomplete last line left by an interrupted run\n" \
+        in err
+    assert f"edgeui: {table}: removed an incomplete last line" in err
+    assert "frame ids continue from 42" in err
+
+
+def test_cut_torn_last_line_keeps_whole_records_and_reads_only_the_end(tmp_path) -> None:
+    from edgeui.engine.record import cut_torn_last_line
+
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"frame_id":1}\n{"frame_id":2}')  # whole, only its newline missing
+    assert cut_torn_last_line(path, "jsonl") is False
+    assert path.read_text() == '{"frame_id":1}\n{"frame_id":2}\n'
+    assert cut_torn_last_line(path, "jsonl") is False  # nothing to do
+    pad = "x" * 200_000  # a torn line longer than one read from the end
+    path.write_text(f'{{"frame_id":1}}\n{{"frame_id":2,"p":"{pad}')
+    assert cut_torn_last_line(path, "jsonl") is True
+    assert path.read_text() == '{"frame_id":1}\n'
+    path.write_text('{"frame_id": 0, "ti')  # the first line torn: nothing left
+    assert cut_torn_last_line(path, "jsonl") is True and path.read_text() == ""
+    table = tmp_path / "t.csv"
+    table.write_text("frame_id,timestamp,sou")  # a torn header: written again by the sink
+    assert cut_torn_last_line(table, "csv") is True and table.read_text() == ""
+    assert cut_torn_last_line(tmp_path / "none.jsonl", "jsonl") is False
+
+
+def test_run_append_to_stdout_is_refused(det_model, capsys) -> None:
+    code, out, err = run_cli(capsys, "run", str(det_model), "--source", "synthetic:64x64@0",
+                             "--frames", "1", "--append")
+    assert code == 2 and out == ""
+    assert err == ("edgeui: error: --append needs --jsonl FILE or --csv FILE; results on "
+                   "stdout cannot be appended to.\n")
 
 
 def test_last_frame_id_reads_long_lines_from_the_end(tmp_path) -> None:
@@ -89,6 +128,28 @@ def test_missing_labels_option_is_one_plain_sentence(det_model, image, capsys) -
                              "/nope.txt")
     assert code == 2 and out == ""
     assert err == "edgeui: error: /nope.txt: label file not found; check the path.\n"
+
+
+def test_labels_or_sidecar_that_is_a_folder_says_so(det_model, image, tmp_path,
+                                                    capsys) -> None:
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    code, _, err = run_cli(capsys, "infer", str(det_model), str(image), "--labels", str(folder))
+    assert code == 2
+    assert err == (f"edgeui: error: {folder}: is a folder; give a label file (one class name "
+                   "per line).\n")
+    sidecar = tmp_path / "side.yaml"
+    sidecar.write_text("labels: labels\n")  # relative to the sidecar: the folder above
+    code, _, err = run_cli(capsys, "infer", str(det_model), str(image), "--sidecar",
+                           str(sidecar))
+    assert code == 2
+    assert "labels 'labels' is a folder" in err and "one class name per line" in err, err
+    assert "not found" not in err
+    code, _, err = run_cli(capsys, "infer", str(det_model), str(image), "--sidecar",
+                           str(tmp_path))
+    assert code == 2
+    assert err == (f"edgeui: error: {tmp_path}: is a folder; give a sidecar file (model.yaml "
+                   "or model.toml).\n")
 
 
 # --- 5. a broken sidecar names a line that exists -----------------------------------------

@@ -76,6 +76,9 @@ def find_sidecar(model_path: Path) -> Path | None:
 
 def load_sidecar_file(path: Path) -> dict[str, Any]:
     """Parse a YAML or TOML sidecar into a dict (SidecarError naming the file on failure)."""
+    if path.is_dir():
+        raise SidecarError(f"{path}: is a folder; give a sidecar file (model.yaml or "
+                           "model.toml).")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -237,10 +240,17 @@ def _check_labels(c: _Checker, value: Any) -> tuple[tuple[str, ...], str | None]
         if not path.is_absolute():
             path = c.base_dir / path
         if not path.is_file():
+            folder = path.is_dir()
             if c.where == COMMAND_LINE:  # `--labels FILE`: the path as typed, like --sidecar
+                if folder:
+                    raise SidecarError(f"{value.strip()}: is a folder; give a label file "
+                                       "(one class name per line).")
                 raise SidecarError(f"{value.strip()}: label file not found; check the path.")
             looked = "" if str(path) == value.strip() else (
                 f" (looked at {path}: a relative path is read from the sidecar's folder)")
+            if folder:
+                raise SidecarError(f"{c.where}: labels {value!r} is a folder{looked}; give a "
+                                   "label file (one class name per line) or a list of names.")
             raise SidecarError(f"{c.where}: label file {value!r} not found{looked}; check the "
                                "path.")
         return read_label_file(path).names, str(path)
