@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -30,6 +34,37 @@ def image(tmp_path: Path) -> Path:
 
 
 # --- 1. `run ... | head -n 1` exits 141, quietly ------------------------------------------
+def test_run_whose_reader_stops_reading_exits_141_quietly(det_model) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgeui.cli", "run", str(det_model), "--source",
+         "synthetic:64x64@0", "--jsonl", "-"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()  # like `head -n 1`: one line, then the pipe is closed
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(60) == 141, err
+    assert json.loads(first)["frame_id"] == 0
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert " frames in " in err.splitlines()[-1]  # the summary still comes
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_run_append_into_a_named_pipe_does_not_wait_for_a_writer(tmp_path, det_model) -> None:
+    # A log shipper reading a FIFO: --append must not try to read the pipe's "last line".
+    fifo = tmp_path / "results.pipe"
+    os.mkfifo(fifo)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(fifo.read_text().splitlines()),
+                              daemon=True)
+    reader.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "edgeui.cli", "run", str(det_model), "--source",
+         "synthetic:64x64@0", "--frames", "2", "--jsonl", str(fifo), "--append"],
+        cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
+    reader.join(10)
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["frame_id"] for line in lines] == [0, 1]
 
 
 # --- 3. --append continues the frame ids ---------------------------------------------------
