@@ -220,3 +220,14 @@ def test_run_and_infer_give_the_model_path_as_given(det_model, image, capsys,
     _, out, _ = run_cli(capsys, "run", det_model.name, "--source", "synthetic:64x64@0",
                         "--frames", "1")
     assert json.loads(out.splitlines()[0])["model"] == det_model.name
+
+
+def test_a_yaml_problem_without_a_line_does_not_point_at_one() -> None:
+    from edgeui.engine.modelcard.sidecar import _yaml_problem
+
+    class Unplaced(Exception):  # PyYAML errors need not carry a position
+        problem, problem_mark, context_mark = "found a tab character", None, None
+
+    message = _yaml_problem(Unplaced(), "a: 1\n")
+    assert message == ("not valid YAML: found a tab character; check the indentation, "
+                       "brackets and quotes.")

@@ -128,8 +128,8 @@ def _yaml_problem(exc: Exception, text: str) -> str:
     problem = problem.replace("'<stream end>'", "the end of the file").replace(
         "end of stream", "end of the file")
     problem = f": {problem}" if problem else ""
-    return (f"not valid YAML{where}{problem}; check the indentation, brackets and quotes "
-            "there.")
+    there = " there" if where else ""  # "there" needs a line to point at
+    return f"not valid YAML{where}{problem}; check the indentation, brackets and quotes{there}."
 
 
 # --- validation --------------------------------------------------------------------------
