@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,3 +20,18 @@ def det_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("models") / "det.onnx"
     return make_onnx_model(path, input_shape=(1, 3, 64, 64), outputs=[out],
                            metadata={"task": "detect", "names": "{0: 'cat', 1: 'dog', 2: 'bird'}"})
+
+
+
+@pytest.fixture(autouse=True)
+def _v4l_select_timeout_left_as_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` and `bench` set OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT once per process; in-process
+    CLI tests must not leave it (nor the once-flag) behind for the tests that follow."""
+    from edgeui.engine.sources import camera
+
+    name = camera.V4L_SELECT_TIMEOUT_ENV
+    before = os.environ.get(name)
+    monkeypatch.setenv(name, before if before is not None else "unset")  # restored after
+    if before is None:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(camera, "_v4l_select_configured", camera._v4l_select_configured)
