@@ -50,7 +50,11 @@ def _shown(window, qtbot) -> None:
 
 
 # --- 1: a screenshot shows the panel and the overlay of one result ----------------------------
-def test_a_screenshot_shows_the_panel_of_the_frame_drawn(window, qtbot):
+def test_a_screenshot_shows_the_panel_of_the_frame_drawn(window, qtbot, monkeypatch):
+    import edgeui.ui.widgets.results_panel as results_panel
+
+    # The panel's throttle, long enough that a slow machine's second result still lands in it.
+    monkeypatch.setattr(results_panel, "RESULT_INTERVAL_S", 60.0)
     _shown(window, qtbot)
     window.on_result(_classified("crossword puzzle", 0.387))
     window.results.flush()
