@@ -82,6 +82,19 @@ def class_color(class_id: int) -> QColor:
     return QColor(int(r), int(g), int(b))
 
 
+# Results on a picture that is not live (a source that dropped): drawn in greys, like the
+# picture, on top of its veil, with light text on dark tags (legible whatever the class).
+STALE_TAG = QColor(52, 54, 58)
+STALE_TEXT = QColor(232, 232, 232)
+
+
+def stale_color(color: QColor) -> QColor:
+    """``color`` as a muted grey (its lightness kept apart enough to tell classes apart)."""
+    luma = 0.299 * color.red() + 0.587 * color.green() + 0.114 * color.blue()
+    v = int(120 + luma * 80 / 255)  # 120..200: visible on the dimmed picture, not glaring
+    return QColor(v, v, v, color.alpha())
+
+
 def _text_color_for(bg: QColor) -> QColor:
     luma = 0.299 * bg.red() + 0.587 * bg.green() + 0.114 * bg.blue()
     return QColor(Qt.GlobalColor.black) if luma > 150 else QColor(Qt.GlobalColor.white)
@@ -143,8 +156,10 @@ def place_tags(boxes: np.ndarray, sizes: np.ndarray, bounds: QRectF) -> np.ndarr
     return out
 
 
-def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> None:
-    """Boxes with 'label 87%' tags in the class colour, tags inside the picture, not piled."""
+def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform,
+                    grey: bool = False) -> None:  # fmt: skip
+    """Boxes with 'label 87%' tags in the class colour, tags inside the picture, not piled;
+    ``grey``: the result of a picture that is not live, in greys (see STALE_TAG)."""
     n = len(dets)
     if n == 0:
         return
@@ -165,15 +180,16 @@ def draw_detections(painter: QPainter, dets: Detections, vt: ViewTransform) -> N
     painter.setBrush(Qt.BrushStyle.NoBrush)
     for i in order:
         x1, y1, x2, y2 = boxes[i].tolist()
-        pen = QPen(class_color(ids[i]), 2.5)
+        color = class_color(ids[i])
+        pen = QPen(stale_color(color) if grey else color, 2.5)
         pen.setCosmetic(True)
         painter.setPen(pen)
         painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
     for i in order:
-        color = class_color(ids[i])
+        color = STALE_TAG if grey else class_color(ids[i])
         tag = QRectF(corners[i, 0], corners[i, 1], sizes[i, 0], sizes[i, 1])
         painter.fillRect(tag, color)
-        painter.setPen(_text_color_for(color))
+        painter.setPen(STALE_TEXT if grey else _text_color_for(color))
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, texts[i])
 
 
@@ -201,37 +217,43 @@ class SegmentationCache:
     def __init__(self) -> None:
         # The maps the cached image and legend were made from (identity, not equality:
         # every result carries a new array, and comparing pixels would cost what we save).
-        self._image_src: tuple[np.ndarray, int] | None = None
+        self._image_src: tuple[np.ndarray, int, bool] | None = None
         self._image: QImage | None = None
         self._legend_src: np.ndarray | None = None
         self._legend: tuple[LegendRow, ...] = ()
-        self._tables: dict[int, list[int]] = {}
+        self._tables: dict[tuple[int, bool], list[int]] = {}
 
-    def _color_table(self, alpha: int) -> list[int]:
-        table = self._tables.get(alpha)
+    def _color_table(self, alpha: int, grey: bool = False) -> list[int]:
+        table = self._tables.get((alpha, grey))
         if table is None:
             rgb = palette_rgb().astype(np.uint32)
+            if grey:  # the greys of stale_color()
+                luma = rgb @ np.array([299, 587, 114], np.uint32) // 1000
+                rgb = np.repeat((120 + luma * 80 // 255)[:, None], 3, axis=1)
             argb = (alpha << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
             # Class 0 is background in every common segmentation set: fully transparent.
             argb[0] = 0
             table = [int(v) for v in argb.tolist()]
-            self._tables[alpha] = table
+            self._tables[(alpha, grey)] = table
         return table
 
-    def image_for(self, seg: SegmentationMap, opacity: float = 1.0) -> QImage:
-        """The class map as premultiplied ARGB with ``opacity`` (0..1) baked into alpha."""
+    def image_for(self, seg: SegmentationMap, opacity: float = 1.0,
+                  grey: bool = False) -> QImage:  # fmt: skip
+        """The class map as premultiplied ARGB with ``opacity`` (0..1) baked into alpha;
+        ``grey``: in the greys of a picture that is not live."""
         cmap = np.asarray(seg.class_map)
         alpha = round(255 * max(0.0, min(1.0, float(opacity))))
         src = self._image_src
-        if self._image is None or src is None or src[0] is not seg.class_map or src[1] != alpha:
+        if self._image is None or src is None or src[0] is not seg.class_map \
+                or src[1:] != (alpha, grey):  # fmt: skip
             # Ids wrap at 256 exactly as class_color() does, so the legend matches.
             idx = cmap if cmap.dtype == np.uint8 else cmap.astype(np.uint8)
             if idx.strides[1] != 1:
                 idx = np.ascontiguousarray(idx)
             indexed = ArrayImage(idx, QImage.Format.Format_Indexed8)
-            indexed.setColorTable(self._color_table(alpha))
+            indexed.setColorTable(self._color_table(alpha, grey))
             self._image = indexed.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
-            self._image_src = (seg.class_map, alpha)
+            self._image_src = (seg.class_map, alpha, grey)
         return self._image
 
     def legend_for(self, seg: SegmentationMap, rows: int = LEGEND_ROWS) -> tuple[LegendRow, ...]:
@@ -273,11 +295,12 @@ def draw_segmentation(
     vt: ViewTransform,
     opacity: float,
     cache: SegmentationCache,
+    grey: bool = False,
 ) -> None:
     """Blend the colourised class map over the frame with the given opacity (0..1)."""
     if opacity <= 0.0:
         return
-    image = cache.image_for(seg, opacity)
+    image = cache.image_for(seg, opacity, grey)
     painter.save()
     # Nearest-neighbour keeps class edges crisp and is cheaper than smoothing.
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -290,6 +313,7 @@ def draw_segmentation_legend(
     seg: SegmentationMap,
     width: float,
     cache: SegmentationCache | None = None,
+    grey: bool = False,
 ) -> None:
     """A small legend of the classes present, largest share first, top-right."""
     rows = cache.legend_for(seg) if cache is not None else legend_rows(seg)
@@ -307,7 +331,9 @@ def draw_segmentation_legend(
     for row, (r, text) in enumerate(zip(rows, texts, strict=True)):
         y = 13 + row * row_h
         if not is_background(r):  # background is not tinted: a swatch would lie
-            painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9), class_color(r.class_id))
+            color = class_color(r.class_id)
+            painter.fillRect(QRectF(x0 + 6, y + 3, 14, row_h - 9),
+                             stale_color(color) if grey else color)  # fmt: skip
         painter.drawText(
             QRectF(x0 + 26, y, box_w - 30, row_h),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -317,7 +343,8 @@ def draw_segmentation_legend(
 
 # --- pose ---------------------------------------------------------------------------------
 def draw_poses(
-    painter: QPainter, poses: Poses, vt: ViewTransform, min_score: float = KEYPOINT_MIN_SCORE
+    painter: QPainter, poses: Poses, vt: ViewTransform, min_score: float = KEYPOINT_MIN_SCORE,
+    grey: bool = False,
 ) -> None:
     """Skeleton lines between confident keypoints and a dot on each."""
     if len(poses) == 0:
@@ -329,7 +356,7 @@ def draw_poses(
     k = kps.shape[1]
     edges = edges[(edges[:, 0] < k) & (edges[:, 1] < k)]
     for p in range(len(poses)):
-        color = class_color(p)
+        color = stale_color(class_color(p)) if grey else class_color(p)
         pen = QPen(color, 3.0)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
@@ -353,7 +380,7 @@ def banner_text(fm: QFontMetricsF, label: str, score: float, room: float) -> str
 
 # --- classification -----------------------------------------------------------------------
 def draw_classification(painter: QPainter, result: Result, vt: ViewTransform,
-                        top_k: int = 3) -> None:
+                        top_k: int = 3, grey: bool = False) -> None:
     """A banner across the top of the picture: the top-k labels with their scores, best
     first; its text grows with the picture (legible at a booth's fullscreen too)."""
     classes = result.classes[:top_k]
@@ -371,7 +398,7 @@ def draw_classification(painter: QPainter, result: Result, vt: ViewTransform,
     bar_w = min(width * 0.35, 260.0 * grow)
     for row, c in enumerate(classes):
         y = area.top() + 4 + row * row_h
-        color = class_color(c.index)
+        color = stale_color(class_color(c.index)) if grey else class_color(c.index)
         score = max(0.0, min(1.0, float(c.score)))
         painter.fillRect(QRectF(left + 12, y + 4, bar_w * score, row_h - 8), color)
         painter.setPen(QColor(Qt.GlobalColor.white))
@@ -393,21 +420,23 @@ def draw_result(
     *,
     seg_opacity: float = 0.5,
     seg_cache: SegmentationCache | None = None,
+    grey: bool = False,
 ) -> None:
-    """Draw whatever the result holds (the task's own field)."""
+    """Draw whatever the result holds (the task's own field); ``grey``: the result of a
+    picture that is not live, in greys (legible text on dark tags)."""
     if result is None:
         return
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     if result.segmentation is not None:
         cache = seg_cache or SegmentationCache()
-        draw_segmentation(painter, result.segmentation, vt, seg_opacity, cache)
-        draw_segmentation_legend(painter, result.segmentation, widget_w, cache)
+        draw_segmentation(painter, result.segmentation, vt, seg_opacity, cache, grey)
+        draw_segmentation_legend(painter, result.segmentation, widget_w, cache, grey)
     if result.detections is not None:
-        draw_detections(painter, result.detections, vt)
+        draw_detections(painter, result.detections, vt, grey)
     if result.poses is not None:
-        draw_poses(painter, result.poses, vt)
+        draw_poses(painter, result.poses, vt, grey=grey)
     if result.classes:
-        draw_classification(painter, result, vt)
+        draw_classification(painter, result, vt, grey=grey)
 
 
 def state_rect(text: str, width: float, height: float, compact: bool,
@@ -415,8 +444,9 @@ def state_rect(text: str, width: float, height: float, compact: bool,
     """Where a state message goes: centred and big, or a small pill in the bottom-left.
 
     ``bottom_inset``: pixels at the bottom taken by something floating over the view (the
-    notification cards): the pill sits above them, the big message is centred in the rest,
-    so neither hides under a card (both must be read at once)."""
+    notification cards): the pill sits above them; the big message stays centred in the
+    whole view (a card coming or going must not move it), and rises only as far as a card
+    tall enough to reach it needs, so neither hides the other (both must be read at once)."""
     free = max(0.0, height - max(0.0, float(bottom_inset)))
     if compact:
         font = overlay_font(max(12, int(min(width, height) / 45)))
@@ -426,7 +456,8 @@ def state_rect(text: str, width: float, height: float, compact: bool,
     font = overlay_font(max(16, int(min(width, height) / 20)))
     fm = QFontMetricsF(font)
     tw, th = fm.horizontalAdvance(text) + 48, fm.height() + 28
-    return QRectF((width - tw) / 2, max(0.0, (free - th) / 2), tw, th), font
+    top = min((height - th) / 2, free - th - 12)
+    return QRectF((width - tw) / 2, max(0.0, top), tw, th), font
 
 
 def draw_state(painter: QPainter, text: str, width: float, height: float,

@@ -206,6 +206,10 @@ class VideoView(QWidget):
             picture = QRectF(x / dpr, y / dpr, w / dpr, h / dpr)
             self._fill_bars(painter, picture, width, height)
             painter.drawImage(QPointF(x / dpr, y / dpr), image)
+            if self._stale:  # dimmed: nothing here is happening now
+                painter.fillRect(picture, STALE_VEIL)
+            # Stale results in greys too, drawn over the veil: the same muted look as the
+            # picture, with text that stays legible (black on a dimmed green tag was not).
             overlay.draw_result(
                 painter,
                 self._result,
@@ -213,9 +217,8 @@ class VideoView(QWidget):
                 width,
                 seg_opacity=self._seg_opacity,
                 seg_cache=self._seg_cache,
+                grey=self._stale,
             )
-            if self._stale:  # the boxes and labels too: nothing here is happening now
-                painter.fillRect(picture, STALE_VEIL)
         if self._state_text:
             # Over a live picture the state is a corner pill: results stay visible under
             # it; over none, or a stale one, it is big in the middle.
