@@ -118,6 +118,22 @@ class BarRow(QWidget):
         p.end()
 
 
+class PanelTitle(LiveText):
+    """The result's heading ("model · task"): one bold line, elided with "…" when too
+    long for the panel; its tooltip always holds the whole text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent=parent)
+        self.setObjectName("resultTitle")
+        # The theme's heading look (QLabel[role="heading"] does not match a LiveText).
+        self.setStyleSheet(f"font-size: 13pt; font-weight: bold; color: {TEXT.name()};")
+        self.setToolTip(self.text())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(self.text())
+
+
 def _fmt_ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
@@ -141,9 +157,9 @@ class ResultsPanel(QWidget):
         result_box = QGroupBox("Result")
         rl = QVBoxLayout(result_box)
         rl.setSpacing(4)
-        self.title = QLabel("No model running")
-        self.title.setProperty("role", "heading")
-        self.title.setWordWrap(True)
+        # One line, cut with "…" when too long ("yolox_nano_coco80_person_forklift_pal…"),
+        # never mid-word without a sign; the whole of it in the tooltip.
+        self.title = PanelTitle("No model running")
         # Changes with every result: a LiveText repaints itself without re-laying out.
         self.summary = LiveText("Pick a model and a source to see results here.", lines=2,
                                 role="muted")

@@ -8,6 +8,7 @@ Text changes only when the value shown changes (stats arrive a few times a secon
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from edgeui.engine.sources.base import redact
 from edgeui.ui.widgets.live_text import LiveText
 from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
 
@@ -24,7 +26,26 @@ DETAIL_PT = (10.5, 17.0)
 FPS_PT = (24.0, 46.0)
 # A model name too long for the header's width is set smaller, down to this, before it is
 # cut with "…" (fullscreen at 1280x800 with the side panel: "mobilenet_v2_1.0_224_qu…").
-TITLE_MIN_PT = (12.0, 20.0)
+# Fullscreen goes as small as the window's normal size: the whole name at 15 pt beats
+# "yolox_nano_coco80_person_forklift_…" at 20 pt.
+TITLE_MIN_PT = (12.0, 15.0)
+# A host as a URL names it: a name or an [IPv6] address, and a port.
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::\d+)?")
+
+
+def stream_host(uri: str) -> str:
+    """The host (and port) of a stream URL, never its user name or password, even one
+    holding '/', '?', '#', '@' or a space that a URL should have percent-encoded
+    (``rtsp://admin:ab/cd@cam/live`` is "cam", not "admin:ab"); "" when there is none."""
+    rest = redact(str(uri)).split("://", 1)[-1]
+    # User info ends at its last '@' followed by a host; an '@' after a '/' may still end
+    # a password holding a '/': the host is after the last '@' that a host follows.
+    for at in reversed([i for i, ch in enumerate(rest) if ch == "@"]):
+        host = re.split(r"[/?#]", rest[at + 1:], maxsplit=1)[0]
+        if _HOST.fullmatch(host):
+            return host
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    return host if _HOST.fullmatch(host) else ""
 
 
 def source_name(uri: str) -> str:
@@ -37,9 +58,9 @@ def source_name(uri: str) -> str:
         return "Demo photos"
     if uri.isdigit():
         return f"Camera {uri}"
-    if "://" in uri:
-        host = uri.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-        return host or uri  # the host only: never a password on a booth screen
+    if "://" in uri:  # the host only: never a password on a booth screen
+        scheme = uri.split("://", 1)[0]
+        return stream_host(uri) or (f"{scheme} stream" if scheme.isalnum() else "stream")
     return Path(uri).name or uri
 
 
@@ -81,6 +102,7 @@ class StatusHeader(QFrame):
         left.addWidget(self.detail)
         fps_row = QHBoxLayout()
         fps_row.setSpacing(6)
+        fps_row.addStretch(1)  # the number and its unit at the right edge, together
         fps_row.addWidget(self.fps)
         fps_row.addWidget(self.fps_unit, 0, Qt.AlignmentFlag.AlignBottom)
         right = QVBoxLayout()
@@ -111,7 +133,9 @@ class StatusHeader(QFrame):
         """The chosen source; ``still``: a single still image (re-sent at a fixed rate, so
         the header says "still image" rather than pass that rate off as the picture's)."""
         self._source = source_name(str(uri))
-        self._still = bool(still)
+        if bool(still) != self._still:
+            self._still = bool(still)
+            self._fix_fps_width()  # a relayout once per source change, not per rate
         self._item = ""
         self._show_detail()
         # Big, where the rate would be: "still image" (the inference ms stays under it).
@@ -234,6 +258,17 @@ class StatusHeader(QFrame):
         if label.text() != text:  # no relayout when nothing changed
             label.setText(text)
 
+    @staticmethod
+    def _fix_width(label: QLabel, widest: str) -> None:
+        label.ensurePolished()
+        label.setFixedSize(label.fontMetrics().horizontalAdvance(widest) + 4,
+                           label.sizeHint().height())
+
+    def _fix_fps_width(self) -> None:
+        """Room for the widest value the big number can show now: a rate, or "still" (a
+        still image's rate never shows: its room goes to the model's name)."""
+        self._fix_width(self.fps, "still" if self._still else "0000")
+
     def _apply_fonts(self) -> None:
         # Sizes through per-label style sheets: the app's QSS sets a font-size on every
         # widget, and a style sheet font wins over QWidget.setFont.
@@ -247,10 +282,8 @@ class StatusHeader(QFrame):
         # A fixed size, room for the widest value: Qt re-lays out the window for a label
         # whose text changes (several times a second, with QMainWindow's animations: CPU
         # taken from inference) unless its size is fixed in both directions.
-        for label, widest in ((self.fps, "0000"), (self.latency, "inference 0000.0 ms")):
-            label.ensurePolished()
-            label.setFixedSize(label.fontMetrics().horizontalAdvance(widest) + 4,
-                               label.sizeHint().height())
+        self._fix_width(self.latency, "inference 0000.0 ms")
+        self._fix_fps_width()
         self.detail.ensurePolished()
         self._fit_title()
         self._show_detail()
