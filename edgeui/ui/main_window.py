@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from edgeui.ui import controls, pacing
+from edgeui.ui.widgets.countdown import RetryCountdown
 from edgeui.ui.widgets.side_panel import SidePanel
 from edgeui.ui.widgets.status_header import StatusHeader
 from edgeui.ui.widgets.style import icon
@@ -193,6 +194,9 @@ class MainWindow(QMainWindow):
         self._outage = ""  # why the source gives no frames ("" while it does)
         self._warned = False  # this outage has its card (one per outage, not per retry)
         self._last_error: tuple[str, float] = ("", 0.0)  # message, when it was shown
+        # "Reconnecting in N s…" counts down to the next try (the event gives the wait).
+        self._countdown = RetryCountdown(self)
+        self._countdown.changed.connect(self._on_countdown)
         self._fit_to_screen(1280, 800)
         self._user_display_fps: float | None = None  # the user's display rate, if any
         self._display_rate: float | None = None  # the repaint cap in force (None: screen's)
@@ -359,6 +363,10 @@ class MainWindow(QMainWindow):
             log.debug("event of a previous source ignored: %s", event)
             return
         text = controls.state_text(event)
+        if getattr(event, "state", "") == "reconnecting" and getattr(event, "retry_in", None):
+            text = self._countdown.start(event.retry_in)  # then a tick a second
+        else:
+            self._countdown.stop()
         self._source_state_text = text
         self.view.set_state_text("Paused" if self.worker.is_paused() and not text else text)
         state = getattr(event, "state", "")
@@ -408,6 +416,15 @@ class MainWindow(QMainWindow):
             self.notifier.notify(f"{reason} Still trying…" if named else
                                  f"{source_name(source)}: {reason} Still trying…",
                                  "warning")  # fmt: skip
+
+    def _on_countdown(self, text: str) -> None:
+        """A second less to the next try: the view and the panel say so (the panel only
+        while it still shows the countdown, not what came since, e.g. a model's error)."""
+        before, self._source_state_text = self._source_state_text, text
+        self.view.set_state_text(text)
+        summary = getattr(self.results, "summary", None)
+        if summary is not None and summary.text() == self._no_frames(before, "reconnecting"):
+            summary.setText(self._no_frames(text, "reconnecting"))
 
     def _no_frames(self, text: str | None, state: str) -> str:
         """The panel's line while the source gives no frames: why, when it said so, and
@@ -541,6 +558,7 @@ class MainWindow(QMainWindow):
             # current source runs on, and nothing here changes (nor is remembered).
             return
         self._expected = source_label(uri)
+        self._countdown.stop()  # the previous source's
         self.view.set_state_text("Connecting…")
         self.view.set_stale(True)  # the picture on screen is the previous source's
         self.source_picker.set_current(uri)
