@@ -88,8 +88,27 @@ def test_a_password_with_an_unencoded_reserved_character_is_named_not_looked_up(
     # Reads the same as user "cam.lan", password "8080/snap/a": hidden, the safe side.
     ("http://cam.lan:8080/snap/a@b.jpg", "http://***@b.jpg"),
     ("http://cam.lan/mjpeg", "http://cam.lan/mjpeg"),
+    # FFmpeg and urlsplit end the credentials at the last '@': the whole password is hidden.
+    ("rtsp://admin:p@ss@cam/live", "rtsp://***@cam/live"),
+    ("rtsp://admin:p@ss@cam", "rtsp://***@cam"),
+    ("rtsp://admin:p@ss:12@10.0.0.5:554/h264", "rtsp://***@10.0.0.5:554/h264"),
+    ("rtsp://a@dmin:p@ss@cam.lan/live", "rtsp://***@cam.lan/live"),
+    ("rtsp://admin:p@ss/x@cam/live", "rtsp://***@cam/live"),
+    ("rtsp://admin:my pass@cam/live", "rtsp://***@cam/live"),
+    ("rtsp://my user@cam/live", "rtsp://***@cam/live"),
+    ("rtsp://u:p@[::1]:554/x", "rtsp://***@[::1]:554/x"),
+    ("rtsp://u:p@ss@", "rtsp://***@"),
+    # An '@' after a path is not a credential.
+    ("http://cam.lan/video?mail=a@b.com", "http://cam.lan/video?mail=a@b.com"),
+    ("http://u:pw@cam.lan:8080/video", "http://***@cam.lan:8080/video"),
+    # Both readings fit (password "pw@cam/x?mail=a"): hidden.
+    ("rtsp://u:pw@cam/x?mail=a@b.com", "rtsp://***@b.com"),
+    ("http://cam.lan?mail=a@b.com", "http://***@b.com"),
+    # A URL inside a query keeps its password hidden too.
+    ("http://cam/r?to=rtsp://u:p@x/y", "http://cam/r?to=rtsp://***@x/y"),
+    ("camera:0", "camera:0"),
 ])
-def test_redact_hides_a_password_holding_a_slash(url, shown):
+def test_redact_hides_the_whole_password_and_nothing_after_a_path(url, shown):
     from edgeui.engine.sources.base import redact
 
     assert redact(url) == shown

@@ -190,6 +190,8 @@ def test_credentials_never_leave_the_stream_uri() -> None:
     assert redact("rtsp://admin:secret@10.0.0.5:554/h264") == "rtsp://***@10.0.0.5:554/h264"
     src = open_source("rtsp://admin:secret@10.0.0.5/h264")
     assert "secret" not in src.uri
+    src = open_source("rtsp://admin:se@cr et@10.0.0.5/h264")  # an '@' and a space in it
+    assert src.uri == "rtsp://***@10.0.0.5/h264"
 
 
 def test_http_mjpeg_stream_reads_frames() -> None:

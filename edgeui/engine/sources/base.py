@@ -136,14 +136,55 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 GLOB_CHARS = "*?["
 
 
-# user:password@ (the password may hold an unencoded / ? or #, which ends the authority for a
-# URL parser but is still a secret), or a bare user@ before any /.
-_CREDENTIALS = re.compile(r"(://)([^/?#@:\s]*:[^@\s]*|[^/@\s]+)@")
+# What may follow the '@' that ends the credentials: a host name or address (or nothing yet),
+# or an [IPv6] literal, with an optional port, then the end or the path, query or fragment.
+_HOST_AFTER_AT = re.compile(r"(?:\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:[/?#]|$)")
+
+
+def credentials_end(rest: str) -> int:
+    """Where the credentials of a URL end: the index of their closing '@' in ``rest`` (the
+    URL after ``://``), or -1 when it holds none. The rule ``redact`` follows, documented
+    there."""
+    at = rest.rfind("@")
+    while at > 0:
+        before = rest[:at]
+        end = min((i for i in (before.find(c) for c in "/?#") if i >= 0), default=len(before))
+        if _HOST_AFTER_AT.match(rest, at + 1) and (":" in before[:end] or "/" not in before):
+            return at
+        at = rest.rfind("@", 0, at)
+    return -1
 
 
 def redact(uri: str) -> str:
-    """The URI with any user:password replaced, safe for logs, events and JSON lines."""
-    return _CREDENTIALS.sub(r"\1***@", uri)
+    """The URI with any user:password replaced by ``***``, safe for logs, events and JSON lines.
+
+    The credentials are everything from ``://`` up to the last '@' that is followed by a
+    host (a name or address, an optional port, then the end, ``/``, ``?`` or ``#``) and
+    comes before the host part: the text before that '@' has a ':' before its first ``/``,
+    ``?`` or ``#`` (user:password; the password may then hold anything, an unencoded '@',
+    '/', '?', '#' or a space included), or it has no ':' and no '/' (a bare user name,
+    which may hold '#', '?' or '@'). So ``rtsp://admin:p@ss@cam/live`` shows as
+    ``rtsp://***@cam/live`` (FFmpeg and urlsplit split at the last '@' too), and an '@'
+    after a path (``http://cam.lan/video?mail=a@b.com``, ``http://cam/snap/a@b.jpg``) is
+    left as it is. Where both readings fit, the text is hidden rather than risk a password:
+    ``http://cam.lan:8080/snap/a@b.jpg`` reads as user ``cam.lan`` with password
+    ``8080/snap/a`` and shows as ``http://***@b.jpg``; so does an '@' in the query of a URL
+    with no path (``http://cam.lan?mail=a@b.com``) or after credentials
+    (``rtsp://u:pw@cam/x?mail=a@b.com`` shows as ``rtsp://***@b.com``). Every ``://`` in
+    the text is handled this way (a URL inside a query keeps its password hidden too).
+    """
+    out: list[str] = []
+    pos = 0
+    while (mark := uri.find("://", pos)) >= 0:
+        start = mark + 3
+        at = credentials_end(uri[start:])
+        out.append(uri[pos:start])
+        if at >= 0:
+            out.append("***")
+            start += at
+        pos = start
+    out.append(uri[pos:])
+    return "".join(out)
 
 
 def strip_file_scheme(uri: str) -> str:
