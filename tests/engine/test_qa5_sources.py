@@ -188,10 +188,11 @@ class FakeCamera:
     made: ClassVar[list[FakeCamera]] = []
     takes_params = True  # False: open parameters make the open fail (applyParametersFallback)
     takes_read_timeout = True  # whether set(CAP_PROP_READ_TIMEOUT_MSEC) is supported
+    present = True  # False: no camera there, every open fails
 
     def __init__(self, target, api, params=None) -> None:
         self.target, self.api, self.params = target, api, params
-        self.opened = params is None or self.takes_params
+        self.opened = self.present and (params is None or self.takes_params)
         self.props: dict[int, float] = {}
         self.released = False
         FakeCamera.made.append(self)
@@ -233,6 +234,8 @@ def fake_camera(monkeypatch, isolated_v4l_env):
     FakeCamera.made = []
     monkeypatch.setattr(FakeCamera, "takes_params", True)
     monkeypatch.setattr(FakeCamera, "takes_read_timeout", True)
+    monkeypatch.setattr(FakeCamera, "present", True)
+    monkeypatch.setattr(camera_module, "_takes_open_parameters", set())
     monkeypatch.setattr("edgeui.engine.sources.camera.cv2.VideoCapture", FakeCamera)
     return FakeCamera
 
@@ -296,6 +299,70 @@ def test_an_open_that_fails_with_parameters_is_tried_again_without(fake_camera):
     assert first.params is not None and first.released
     assert cap is second and second.params is None and second.isOpened()
     assert second.props[cv2.CAP_PROP_READ_TIMEOUT_MSEC] == 9000
+
+
+def test_an_absent_camera_fails_within_the_open_timeout(fake_camera, monkeypatch):
+    # The open with parameters ran into its 5 s open timeout: the parameters were taken, so
+    # no retry without them (no open timeout: FFmpeg ~30 s more, GStreamer without end).
+    fake_camera.present = False
+    monkeypatch.setattr(camera_module, "monotonic", iter([0.0, 5.0]).__next__)
+    with pytest.raises(SourceUnavailable, match="cannot open the camera"):
+        CameraSource("0", backend=cv2.CAP_FFMPEG).open()
+    assert [cap.params is not None for cap in FakeCamera.made] == [True]
+
+
+def test_a_backend_that_took_the_parameters_is_not_retried_without(fake_camera):
+    _open(CameraSource("0", backend=cv2.CAP_GSTREAMER))  # opened with them: it takes them
+    fake_camera.present = False  # unplugged: fails at once
+    with pytest.raises(SourceUnavailable):
+        CameraSource("0", backend=cv2.CAP_GSTREAMER).open()
+    assert [cap.params is not None for cap in FakeCamera.made] == [True, True]
+
+
+def test_real_opencv_an_unanswering_device_fails_within_the_open_timeout(monkeypatch):
+    # FFmpeg for real, a local server that accepts and never answers standing in for a device
+    # that hangs: the open gives up at the open timeout; without parameters it would wait
+    # until the server hung up.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/video"
+    monkeypatch.setattr(camera_module, "OPEN_TIMEOUT", 0.5)
+    monkeypatch.setattr(camera_module, "_takes_open_parameters", set())
+    monkeypatch.setattr(CameraSource, "_target", lambda self: url)
+    outcome: list[BaseException | None] = []
+
+    def open_it() -> None:
+        try:
+            CameraSource("0", backend=cv2.CAP_FFMPEG).open()
+        except SourceUnavailable as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    accepted: list[socket.socket] = []
+    acceptor = threading.Thread(target=lambda: _accept_all(server, accepted), daemon=True)
+    acceptor.start()
+    opener = threading.Thread(target=open_it, daemon=True)
+    started = time.monotonic()
+    opener.start()
+    opener.join(10)
+    took = time.monotonic() - started
+    server.close()
+    for conn in accepted:
+        conn.close()  # lets an open without a timeout end
+    opener.join(10)
+    assert took < 5, f"the open took {took:.1f} s"
+    assert len(outcome) == 1 and isinstance(outcome[0], SourceUnavailable)
+
+
+def _accept_all(server: socket.socket, accepted: list[socket.socket]) -> None:
+    while True:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        accepted.append(conn)
 
 
 def _mjpeg_avi(path) -> str:

@@ -11,8 +11,13 @@ before opening. The platforms' camera backends (V4L2, AVFoundation, DirectShow, 
 Foundation) take no open parameters: OpenCV does not raise when given some, it fails the open
 (logging "can't be used to capture by index") and returns an unopened capture. So cameras
 are opened without them, and the read timeout is ``set()`` afterwards, where the backend has
-one; only backends whose open reads them (``OPEN_PARAMETER_BACKENDS``) get them at open, and
-an open with parameters that fails is tried once more without.
+one; only backends whose open reads them (``OPEN_PARAMETER_BACKENDS``) get them at open.
+A build of such a backend that cannot take them (FFmpeg without its interrupt callback)
+refuses the open at once, before touching the device; so an open with parameters that fails
+is tried once more without them only when it failed that fast (well inside the open timeout)
+on a backend that has not yet opened a camera with them in this process. A camera that is
+not there therefore fails within the open timeout: the retry without parameters would have
+no timeout at all (FFmpeg waits about 30 s, GStreamer without end).
 
 V4L2 has no read-timeout property, only OpenCV's select() timeout, read from
 ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` (whole seconds) once per process: the entry points
@@ -30,6 +35,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from time import monotonic
 
 import cv2
 
@@ -47,6 +53,11 @@ _v4l_select_configured = False  # configure_v4l_select_timeout ran (it acts once
 # Backends whose open() reads CAP_PROP_OPEN_TIMEOUT_MSEC / CAP_PROP_READ_TIMEOUT_MSEC. Any
 # other gets no open parameters: OpenCV would fail its open rather than raise.
 OPEN_PARAMETER_BACKENDS = frozenset({cv2.CAP_FFMPEG, cv2.CAP_GSTREAMER})
+OPEN_TIMEOUT = 5.0  # seconds an open with parameters may take
+# An open refused for its parameters returns before any I/O; one that failed later than this
+# (or at OPEN_TIMEOUT) reached the device with its timeout in force.
+PARAMETER_REFUSAL_S = 0.5
+_takes_open_parameters: set[int] = set()  # backends that opened a camera with parameters
 
 
 class CameraSource:
@@ -98,11 +109,21 @@ class CameraSource:
         read_ms = int(self.effective_read_timeout * 1000)
         cap = None
         if api in OPEN_PARAMETER_BACKENDS:
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000,
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(OPEN_TIMEOUT * 1000),
                       cv2.CAP_PROP_READ_TIMEOUT_MSEC, read_ms]  # fmt: skip
+            started = monotonic()
             cap = cv2.VideoCapture(target, api, params)
-            if not cap.isOpened():  # maybe the parameters (OpenCV only logs why): try without
+            waited = monotonic() - started
+            if cap.isOpened():
+                _takes_open_parameters.add(api)
+            else:
                 cap.release()
+                # Maybe the parameters (OpenCV only logs why): only a refusal that came at
+                # once, from a backend not known to take them, is tried again without them.
+                refused = (api not in _takes_open_parameters
+                           and waited < min(PARAMETER_REFUSAL_S, OPEN_TIMEOUT / 2))
+                if not refused:
+                    raise SourceUnavailable(self._not_open())
                 cap = None
         if cap is None:
             cap = cv2.VideoCapture(target, api)
@@ -110,8 +131,7 @@ class CameraSource:
                 log.debug("%s: the backend has no read timeout", self.uri)
         if not cap.isOpened():
             cap.release()
-            raise SourceUnavailable(f"{self.uri}: cannot open the camera (unplugged, or "
-                                    "in use by another program).")
+            raise SourceUnavailable(self._not_open())
         # FOURCC first: the driver picks the sizes and rates the format allows.
         if self.fourcc:
             cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))
@@ -127,6 +147,9 @@ class CameraSource:
             log.warning("%s: asked for %dx%d, the camera gives %dx%d", self.uri,
                         self.width, self.height, *got)
         self._reader.attach(cap)
+
+    def _not_open(self) -> str:
+        return f"{self.uri}: cannot open the camera (unplugged, or in use by another program)."
 
     def read(self) -> Frame | None:
         ok, frame = self._reader.grab()
