@@ -114,6 +114,191 @@ def test_redact_hides_the_whole_password_and_nothing_after_a_path(url, shown):
     assert redact(url) == shown
 
 
+@pytest.mark.parametrize("url", ["http://cam.example/video?mail=a@b.com",
+                                 "http://cam.example?mail=a@b.com",
+                                 "http://cam.example:8080/snap/a@b.jpg",
+                                 "rtsp://cam.example/live@2"])
+def test_an_at_sign_after_the_host_is_not_taken_for_a_password(monkeypatch, url):
+    # Not plausibly credentials: the host is looked up and its failure named as usual.
+    looked_up: list[str] = []
+
+    def fake(host, *args, **kw):
+        looked_up.append(host)
+        return _no_such_name(host)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    message = _open_error(monkeypatch, url)
+    assert looked_up == ["cam.example"]
+    assert message.endswith(": cannot connect: the host name 'cam.example' could not be found "
+                            "(DNS).")
+
+
+@pytest.mark.parametrize("url", ["rtsp://admin:p@ss/x@cam.lan/live",
+                                 "rtsp://admin:1234#@cam.lan/live",
+                                 "http://admin:8080?x@cam.lan/mjpeg"])
+def test_a_password_cut_short_is_still_named(monkeypatch, url):
+    monkeypatch.setattr(socket, "getaddrinfo", _no_such_name)
+    message = _open_error(monkeypatch, url)
+    assert "admin" not in message and "ss/x" not in message
+    assert message.endswith("must be percent-encoded (%23 for #, %3F for ?, %2F for /).")
+
+
+# --- streams: FFmpeg's options without writing the environment from the capture thread -------
+
+
+class _RecordingEnviron(dict):
+    """os.environ stand-in that records every write (setenv from a capture thread races
+    with getenv in C code on other threads)."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.writes: list[tuple[str, str | None]] = []  # of OPENCV_FFMPEG_CAPTURE_OPTIONS
+
+    def __setitem__(self, key, value) -> None:
+        if key == stream_module._ENV:
+            self.writes.append((key, value))
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        if key == stream_module._ENV:
+            self.writes.append((key, None))
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        if key == stream_module._ENV:
+            self.writes.append((key, None))
+        return super().pop(key, *default)
+
+
+def _record_env(monkeypatch) -> _RecordingEnviron:
+    env = _RecordingEnviron(os.environ)
+    dict.pop(env, stream_module._ENV, None)
+    monkeypatch.setattr(os, "environ", env)
+    monkeypatch.setattr(stream_module, "_env_written", None)
+    return env
+
+
+@pytest.fixture
+def recorded_env(monkeypatch):
+    env = _record_env(monkeypatch)
+    seen: list[str | None] = []
+
+    class Capture(UnopenedCapture):
+        def __init__(self, *args) -> None:
+            seen.append(os.environ.get(stream_module._ENV))
+
+    monkeypatch.setattr("edgeui.engine.sources.stream.cv2.VideoCapture", Capture)
+    env.seen = seen
+    return env
+
+
+def _fail_open(url: str, **options) -> None:
+    with pytest.raises(SourceUnavailable):
+        open_source(url, **options).open()
+
+
+def test_a_default_stream_open_leaves_the_environment_alone(recorded_env):
+    _fail_open("rtsp://127.0.0.1:9/live")
+    _fail_open("http://127.0.0.1:9/mjpeg")
+    assert recorded_env.writes == [] and recorded_env.seen == [None, None]
+
+
+def test_another_transport_is_written_only_when_the_value_changes(recorded_env):
+    env = stream_module._ENV
+    _fail_open("rtsp://127.0.0.1:9/live", transport="udp")
+    _fail_open("rtsp://127.0.0.1:9/live", transport="udp")
+    assert recorded_env.writes == [(env, "rtsp_transport;udp")]
+    _fail_open("rtsp://127.0.0.1:9/live")  # TCP again: ours taken back, once
+    _fail_open("rtsp://127.0.0.1:9/live")
+    assert recorded_env.writes == [(env, "rtsp_transport;udp"), (env, None)]
+    assert recorded_env.seen == ["rtsp_transport;udp"] * 2 + [None] * 2
+
+
+def test_the_users_own_ffmpeg_options_are_never_overwritten(recorded_env):
+    dict.__setitem__(recorded_env, stream_module._ENV, "rtsp_transport;http")
+    _fail_open("rtsp://127.0.0.1:9/live", transport="udp")
+    _fail_open("rtsp://127.0.0.1:9/live")
+    assert recorded_env.writes == []
+    assert recorded_env.seen == ["rtsp_transport;http"] * 2
+
+
+def _rtsp_setups(server: socket.socket, transports: list[str]) -> None:
+    """A local RTSP server that answers OPTIONS and DESCRIBE, records what transport each
+    SETUP asks for and refuses it (461), one connection after another."""
+    sdp = ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=video 0 RTP/AVP 26\r\na=control:track1\r\n")
+    while True:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            data = b""
+            while chunk := conn.recv(4096):
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    head, data = data.split(b"\r\n\r\n", 1)
+                    lines = head.decode().split("\r\n")
+                    fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+                    reply = f"RTSP/1.0 200 OK\r\nCSeq: {fields.get('CSeq', '1')}\r\n"
+                    method = lines[0].split()[0]
+                    if method == "DESCRIBE":
+                        reply += (f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}"
+                                  f"\r\n\r\n{sdp}")
+                    elif method == "SETUP":
+                        transports.append(fields.get("Transport", ""))
+                        reply = reply.replace("200 OK", "461 Unsupported Transport") + "\r\n"
+                    else:
+                        reply += "\r\n"
+                    conn.sendall(reply.encode())
+
+
+def test_real_opencv_rtsp_goes_over_tcp_first_and_udp_when_asked(monkeypatch):
+    # FFmpeg for real against a local RTSP server: OpenCV's own default (no variable set)
+    # asks for TCP first; transport="udp" travels in the variable.
+    monkeypatch.delenv(stream_module._ENV, raising=False)
+    monkeypatch.setattr(stream_module, "_env_written", None)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(2)
+    transports: list[str] = []
+    threading.Thread(target=_rtsp_setups, args=(server, transports), daemon=True).start()
+    url = f"rtsp://127.0.0.1:{server.getsockname()[1]}/live"
+    try:
+        # TCP first (FFmpeg falls back to UDP when the server refuses TCP, as this one does)
+        assert _first_setup(url, transports).startswith("RTP/AVP/TCP;")
+        assert stream_module._ENV not in os.environ
+        assert _first_setup(url, transports, transport="udp").startswith("RTP/AVP/UDP;")
+        assert os.environ[stream_module._ENV] == "rtsp_transport;udp"
+        assert _first_setup(url, transports).startswith("RTP/AVP/TCP;")
+        assert stream_module._ENV not in os.environ
+    finally:
+        server.close()
+        os.environ.pop(stream_module._ENV, None)
+
+
+def _first_setup(url: str, transports: list[str], **options) -> str:
+    """The transport the first SETUP of a (failing) open asked for."""
+    before = len(transports)
+    with pytest.raises(SourceUnavailable):
+        open_source(url, open_timeout=3, **options).open()
+    return transports[before]
+
+
+def test_real_opencv_a_stream_open_takes_its_timeouts_as_parameters(tmp_path, monkeypatch):
+    # The parameters StreamSource passes are ones OpenCV 5's FFmpeg backend accepts (an
+    # unknown one fails the open): a local file opens through the same call and reads.
+    recorded_env = _record_env(monkeypatch)
+    source = stream_module.StreamSource(_mjpeg_avi(tmp_path / "clip.avi"), open_timeout=3)
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    assert frame is not None and frame.image.shape == (48, 64, 3)
+    assert recorded_env.writes == []
+
+
 def test_a_dns_server_that_does_not_answer_is_said_so(monkeypatch):
     def again(host, *_args, **_kw):
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")

@@ -5,19 +5,29 @@ server makes ``VideoCapture.read()`` block forever. The read timeout is how long
 wait for the next frame, so it is the stall timeout: unless ``read_timeout`` is given, it
 follows ``stall_timeout``, which the pipeline sets to its own before opening (a camera
 sending a frame every 7 s with a 20 s stall timeout must not fail its read after 5 s).
-RTSP goes over TCP by default (UDP loses packets and smears frames on busy Wi-Fi).
+RTSP goes over TCP by default (UDP loses packets and smears frames on busy Wi-Fi): that is
+OpenCV's own default (``rtsp_flags=prefer_tcp``: TCP first, UDP only if the server refuses
+TCP), so a default open writes nothing. OpenCV's FFmpeg backend takes no open parameter for
+the transport (only timeouts, thread count and hardware decoding); another ``transport``
+(``udp``, ``http``, ...) can only travel in ``OPENCV_FFMPEG_CAPTURE_OPTIONS``, which FFmpeg
+reads at every open. Only such a source writes it, under a lock and only when its value
+changes, and never over a value the user set; as any setenv from a worker thread, that write
+can race with C code reading the environment in other threads, which a default source never
+risks.
 
 FFmpeg says only that an open failed. After a failure (never before: a good open costs
 nothing more) the host name is looked up once, for at most ``DNS_CHECK_TIMEOUT`` s, so a
-name DNS cannot find is reported as that, not as a refused connection. A URL whose user name
-or password holds an unencoded ``#``, ``?`` or ``/`` (``rtsp://admin:p#ss@cam/live``) has
-the user name where the host should be: that is said instead, with no lookup.
+name DNS cannot find is reported as that, not as a refused connection. A URL whose password
+holds an unencoded ``#``, ``?`` or ``/`` (``rtsp://admin:p#ss@cam/live``) has the user name
+where the host should be: that is said instead, with no lookup (see ``misplaced_credentials``
+for when an '@' after the host reads as that).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import threading
 import time
@@ -25,12 +35,13 @@ from urllib.parse import urlsplit
 
 import cv2
 
-from edgeui.engine.sources.base import SourceUnavailable, redact
+from edgeui.engine.sources.base import SourceUnavailable, credentials_end, redact
 from edgeui.engine.sources.capture import CaptureReader
 from edgeui.engine.types import Frame
 
 _ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
-_env_lock = threading.Lock()  # the FFmpeg options travel in a process-wide variable
+_env_lock = threading.Lock()  # held by the opens that need the variable to hold our value
+_env_written: str | None = None  # what this module last wrote there (None: nothing of ours)
 DNS_CHECK_TIMEOUT = 2.0  # seconds a failed open waits for the host name's lookup
 
 
@@ -47,15 +58,29 @@ CREDENTIALS_NEED_ENCODING = ("the user name or password holds a character that m
                              "percent-encoded (%23 for #, %3F for ?, %2F for /)")
 
 
+_HOST_PORT = re.compile(r"[A-Za-z0-9._~%-]+:\d+")
+
+
 def misplaced_credentials(url: str) -> bool:
-    """Whether an '@' comes after the authority as a URL parser reads it: a user name or
+    """Whether the URL plausibly has credentials past the authority a URL parser reads: a
     password holding an unencoded '#', '?' or '/' (which end the authority), so the parsed
-    "host" is really the user name."""
+    "host" is really the user name.
+
+    Plausible means: the credentials ``redact`` finds end past the authority (so an '@' in a
+    path or in the query of ``http://cam.lan/video?mail=a@b.com`` never counts, and what
+    follows the '@' looks like a host), and the parsed authority holds a ':' that is not a
+    port before a path (``admin:p#ss``, not ``cam.lan:8080/``), or it is a bare user name cut
+    at a '#' (a fragment never reaches a server; ``cam.lan?mail=a@b.com`` is a query)."""
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme:
         return False
     end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    return "@" not in rest[:end] and "@" in rest[end:]
+    if credentials_end(rest) < end:  # none, or inside the authority: FFmpeg reads them right
+        return False
+    authority = rest[:end]
+    if ":" in authority:
+        return not (_HOST_PORT.fullmatch(authority) and rest[end] == "/")
+    return rest[end] == "#"
 
 
 def host_name(url: str) -> str | None:
@@ -99,6 +124,22 @@ def name_failure(host: str, timeout: float = DNS_CHECK_TIMEOUT) -> str | None:
     return None
 
 
+def _put_options(options: str | None) -> None:
+    """Make ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` hold ``options`` (None: not hold ours), writing
+    only when that changes it; a value the user set is left alone. Call with _env_lock held."""
+    global _env_written
+    current = os.environ.get(_ENV)
+    if current is not None and current != _env_written:
+        return  # the user's own options win
+    if current == options:
+        return
+    if options is None:
+        os.environ.pop(_ENV, None)
+    else:
+        os.environ[_ENV] = options
+    _env_written = options
+
+
 class StreamSource:
     """A network stream; every failure is transient (the pipeline retries with backoff)."""
 
@@ -117,10 +158,10 @@ class StreamSource:
         self._reader = CaptureReader(self.uri)
 
     def _ffmpeg_options(self) -> str | None:
-        user = os.environ.get(_ENV)
-        if user is not None:  # the user's own options win
-            return user
-        if self.url.lower().startswith(("rtsp://", "rtsps://")) and self.transport:
+        """The FFmpeg options this open needs in the environment, or None where OpenCV's own
+        default serves (TCP first, or no RTSP at all)."""
+        if (self.url.lower().startswith(("rtsp://", "rtsps://"))
+                and self.transport and self.transport != "tcp"):
             return f"rtsp_transport;{self.transport}"
         return None
 
@@ -135,19 +176,16 @@ class StreamSource:
             cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.effective_read_timeout * 1000),
         ]  # fmt: skip
         options = self._ffmpeg_options()
-        with _env_lock:
-            previous = os.environ.get(_ENV)
-            try:
-                if options is not None:
-                    os.environ[_ENV] = options
+        if options is None and _env_written is None:  # the common case: nothing to write
+            started = time.monotonic()
+            cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+            waited = time.monotonic() - started
+        else:
+            with _env_lock:  # the variable holds this open's value until FFmpeg has read it
+                _put_options(options)
                 started = time.monotonic()
                 cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
                 waited = time.monotonic() - started
-            finally:
-                if previous is None:
-                    os.environ.pop(_ENV, None)
-                else:
-                    os.environ[_ENV] = previous
         if not cap.isOpened():
             cap.release()
             if misplaced_credentials(self.url):  # the parsed host is the user name
