@@ -42,6 +42,14 @@ def outs(*shapes, dtype="float32"):
         (NHWC_320, outs((1, 10), (1, 10, 4), (1,), (1, 10)), SniffHints(), "ssd_postprocess"),
         (NCHW_640, outs((1, 300, 6)), SniffHints(), "end_to_end"),
         (NCHW_640, outs((1, 100, 7)), SniffHints(), "end_to_end"),
+        (NCHW_640, outs((None, 7)), SniffHints(), "end_to_end"),  # YOLOv7 end2end: [dets, 7]
+        (NCHW_640, outs((100, 6)), SniffHints(), "end_to_end"),
+        # 6 or 7 scores of one image (or of a dynamic batch) are a small classifier's.
+        (NCHW_640, outs((1, 7)), SniffHints(), "classification"),
+        (NCHW_640, outs((1, 6)), SniffHints(), "classification"),
+        (NCHW_640, outs((1, 1, 7)), SniffHints(), "classification"),
+        ([TensorSpec("x", (None, 3, 97, 131), "float32")], outs((None, 7)), SniffHints(),
+         "classification"),
         (NHWC_224, outs((1, 1001)), SniffHints(), "classification"),
         (NHWC_224, outs((1, 1, 1, 1000)), SniffHints(), "classification"),
         (NHWC_513, outs((1, 513, 513), dtype="int64"), SniffHints(), "segmentation"),

@@ -32,6 +32,19 @@ from edgeui.engine.types import Result, TensorSpec
 _MAX_ROWS = 1000
 
 
+def _can_hold_detections(inputs: Sequence[TensorSpec], raw: tuple[int | None, ...]) -> bool:
+    """Whether a 6/7-column output's row count can be a list of detections: a fixed single
+    row ([1, 7], [1, 1, 6]) is one classifier's scores, and so is [?, 7] when the image input's
+    batch is dynamic too (the rows are that batch, not detections)."""
+    rows = raw[1] if len(raw) == 3 else raw[0] if len(raw) == 2 else None
+    if rows == 1:
+        return False
+    if len(raw) == 2 and rows is None:
+        image = next((spec for spec in inputs if len(spec.shape) == 4), None)
+        return image is not None and image.shape[0] is not None
+    return True
+
+
 def _integral(v: np.ndarray) -> bool:
     return bool(np.all(v == np.round(v)))
 
@@ -47,6 +60,8 @@ class EndToEndDecoder:
         self, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec], hints: SniffHints
     ) -> Sniffed | None:
         if len(outputs) != 1 or not is_scores(outputs[0]):
+            return None
+        if not _can_hold_detections(inputs, tuple(outputs[0].shape)):
             return None
         s = dims(outputs[0])
         if len(s) == 3 and s[0] == 1:
