@@ -208,6 +208,9 @@ def main(args: argparse.Namespace) -> int:
     if args.csv == "-" and args.jsonl == "-":
         raise ConfigError("--csv - and the JSON lines would both go to stdout and mix; give "
                           "--jsonl FILE (or --csv FILE).")
+    if args.jsonl and args.csv and args.jsonl != "-" and args.csv != "-" and \
+            Path(args.jsonl).expanduser().absolute() == Path(args.csv).expanduser().absolute():
+        raise ConfigError(f"--jsonl and --csv both name {args.csv}; give them two files.")
     if args.append and args.jsonl == "-" and not args.csv:
         raise ConfigError("--append needs --jsonl FILE or --csv FILE; results on stdout "
                           "cannot be appended to.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -61,13 +62,41 @@ def _complete(line: bytes, kind: str) -> bool:
     return tuple(rows[0]) == CSV_COLUMNS if rows[0][0] == "frame_id" else rows[0][0].isdigit()
 
 
+_JSONL_START = b'{"frame_id":'
+_CSV_ROW_START = re.compile(rb"\d+(?:,|$)")
+
+
+def _ours(line: bytes, kind: str) -> bool:
+    """Whether an unterminated last line can only be the start of a line we wrote: a JSON
+    object opening with "frame_id", a row opening with a frame id, or a piece of our CSV
+    header. Anything else (another tool's data, classic-Mac \r line ends, UTF-16) is not
+    ours to cut."""
+    if b"\r" in line.rstrip(b"\r"):
+        return False
+    if kind == "jsonl":
+        squeezed = line.replace(b" ", b"")
+        return squeezed.startswith(_JSONL_START) or (
+            bool(squeezed) and _JSONL_START.startswith(squeezed))
+    header = ",".join(CSV_COLUMNS).encode()
+    return bool(_CSV_ROW_START.match(line)) or (bool(line) and header.startswith(line))
+
+
+def _ours_file(head: bytes, kind: str) -> bool:
+    """Whether a file starts as ours does: our CSV header, or a JSON line opening with
+    "frame_id" (a file another tool wrote is never cut)."""
+    if kind == "jsonl":
+        return head.replace(b" ", b"").startswith(_JSONL_START)
+    return head.startswith(",".join(CSV_COLUMNS).encode())
+
+
 def cut_torn_last_line(path: str | Path, kind: str) -> bool:
     """Before appending to a ``--jsonl`` (kind "jsonl") or ``--csv`` results file: a last line
     with no newline is our own write cut short by a killed run (``{"frame_id": 10, "timest``);
     the file is cut back to its last complete line, so that it stays valid JSONL / CSV. Only
     the end is read (:data:`TAIL_LIMIT`). An unterminated line that still holds a whole record,
     or one too long to be ours, is kept and ended with a newline. True when a line was removed
-    (the caller says so); a missing or unwritable file is left to the sink to report."""
+    (the caller says so); a missing or unwritable file is left to the sink to report. Only a
+    line that can only be the start of ours is cut (:func:`_ours`): never another tool's."""
     try:
         with Path(path).open("rb+") as f:
             pos = end = f.seek(0, 2)
@@ -85,7 +114,11 @@ def cut_torn_last_line(path: str | Path, kind: str) -> bool:
             if not tail:
                 return False
             too_long = not found and pos > 0
-            if too_long or _complete(tail, kind):
+            f.seek(0)
+            head = f.read(len(",".join(CSV_COLUMNS)) + 2)  # the file's own first line
+            ours = _ours(tail, kind) and (pos == 0 or _ours_file(head, kind))
+            if too_long or _complete(tail, kind) or not ours:
+                # Kept: a whole record missing its newline, or a line that is not ours.
                 f.seek(0, 2)
                 f.write(b"\n")
                 return False
@@ -172,7 +205,11 @@ class CsvSink:
     def __init__(self, target: str | Path, *, append: bool = False) -> None:
         self.stream, self._owned = _open(target, append)
         self._writer = csv.DictWriter(self.stream, CSV_COLUMNS)
-        if not self._owned or self.stream.tell() == 0:
+        try:
+            empty = self.stream.tell() == 0
+        except OSError:  # a pipe or FIFO (io.UnsupportedOperation): no position to ask
+            empty = not append
+        if not self._owned or empty:
             self._writer.writeheader()
 
     def write(self, fr: FrameResult) -> None:

@@ -231,3 +231,41 @@ def test_a_yaml_problem_without_a_line_does_not_point_at_one() -> None:
     message = _yaml_problem(Unplaced(), "a: 1\n")
     assert message == ("not valid YAML: found a tab character; check the indentation, "
                        "brackets and quotes.")
+
+
+@pytest.mark.parametrize(("kind", "content"), [
+    ("csv", b"a,b\r1,2\r3,4"),  # classic-Mac line ends: one "line" with no \n at all
+    ("jsonl", b"just some notes"),  # a one-line file that is not ours
+    ("csv", b"name,value\nx,1\ny,2"),  # another tool's CSV whose last row lacks its newline
+    ("csv", b"frame_id,timestamp\n12,3"),  # a header that is not ours: not our file
+    ("jsonl", '{"frame_id":1}\n{"a":'.encode("utf-16")),  # PowerShell's UTF-16 redirect
+])  # fmt: skip
+def test_append_never_cuts_what_another_tool_wrote(tmp_path, kind, content) -> None:
+    from edgeui.engine.record import cut_torn_last_line
+
+    path = tmp_path / f"theirs.{kind}"
+    path.write_bytes(content)
+    assert cut_torn_last_line(path, kind) is False
+    assert path.read_bytes().startswith(content)  # all kept (at most a newline added)
+
+
+def test_run_refuses_one_file_for_both_outputs(tmp_path, det_model, capsys) -> None:
+    code, _, err = run_cli(capsys, "run", str(det_model), "--source", "synthetic:64x64@0",
+                           "--frames", "1", "--jsonl", str(tmp_path / "r.txt"),
+                           "--csv", str(tmp_path / "r.txt"))
+    assert code == 2 and "both name" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_csv_into_a_named_pipe_writes_its_header_without_a_crash(tmp_path) -> None:
+    from edgeui.engine.record import CsvSink
+
+    fifo = tmp_path / "rows.pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    sink = CsvSink(fifo)  # a pipe has no position to ask (tell() raised before)
+    sink.close()
+    reader.join(10)
+    assert got and got[0].startswith("frame_id,timestamp,")
