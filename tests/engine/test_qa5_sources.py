@@ -107,6 +107,12 @@ def test_a_password_with_an_unencoded_reserved_character_is_named_not_looked_up(
     # A URL inside a query keeps its password hidden too.
     ("http://cam/r?to=rtsp://u:p@x/y", "http://cam/r?to=rtsp://***@x/y"),
     ("camera:0", "camera:0"),
+    # A host name in any script, and a URL inside a message, end the credentials too.
+    ("rtsp://admin:geheim@kamera-büro/live", "rtsp://***@kamera-büro/live"),
+    ("rtsp://admin:1234/ab@kamera-büro/live", "rtsp://***@kamera-büro/live"),
+    ("rtsp://admin:pw@cam.lan: cannot connect", "rtsp://***@cam.lan: cannot connect"),
+    ("x rtsp://admin:pw@cam.lan, retrying", "x rtsp://***@cam.lan, retrying"),
+    ("rtsp://admin:pw@cam;x", "rtsp://***@cam;x"),
 ])
 def test_redact_hides_the_whole_password_and_nothing_after_a_path(url, shown):
     from edgeui.engine.sources.base import redact
@@ -135,7 +141,10 @@ def test_an_at_sign_after_the_host_is_not_taken_for_a_password(monkeypatch, url)
 
 @pytest.mark.parametrize("url", ["rtsp://admin:p@ss/x@cam.lan/live",
                                  "rtsp://admin:1234#@cam.lan/live",
-                                 "http://admin:8080?x@cam.lan/mjpeg"])
+                                 "http://admin:8080?x@cam.lan/mjpeg",
+                                 # digits then '/' read like a port, then a camera's address
+                                 "rtsp://admin:1234/ab@cam.lan/live",
+                                 "rtsp://admin:2024/Cam@192.168.1.5:554/h264"])
 def test_a_password_cut_short_is_still_named(monkeypatch, url):
     monkeypatch.setattr(socket, "getaddrinfo", _no_such_name)
     message = _open_error(monkeypatch, url)

@@ -136,9 +136,10 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 GLOB_CHARS = "*?["
 
 
-# What may follow the '@' that ends the credentials: a host name or address (or nothing yet),
-# or an [IPv6] literal, with an optional port, then the end or the path, query or fragment.
-_HOST_AFTER_AT = re.compile(r"(?:\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:[/?#]|$)")
+# What may follow the '@' that ends the credentials: a host name (any letters, IDN ones too)
+# or address, or an [IPv6] literal, with an optional port, then the end, the path, query or
+# fragment, or - in a message - a space or punctuation ("…@cam.lan: cannot connect").
+_HOST_AFTER_AT = re.compile(r"(?:\[[0-9A-Za-z:.%]+\]|[^/?#@\s:\[\],;]*)(?::\d*)?(?=[/?#\s,;:]|$)")
 
 
 def credentials_end(rest: str) -> int:

@@ -59,6 +59,7 @@ CREDENTIALS_NEED_ENCODING = ("the user name or password holds a character that m
 
 
 _HOST_PORT = re.compile(r"[A-Za-z0-9._~%-]+:\d+")
+_HOST_THEN_PATH = re.compile(r"[^/?#@\s:]+(?::\d+|/)")
 
 
 def misplaced_credentials(url: str) -> bool:
@@ -79,7 +80,11 @@ def misplaced_credentials(url: str) -> bool:
         return False
     authority = rest[:end]
     if ":" in authority:
-        return not (_HOST_PORT.fullmatch(authority) and rest[end] == "/")
+        if _HOST_PORT.fullmatch(authority) and rest[end] == "/":
+            # "cam:8080/snap/a@b.jpg" or "admin:1234/ab@cam/live"? The second only when a
+            # host with a port or a path follows the '@' (a camera's address, not a file).
+            return bool(_HOST_THEN_PATH.match(rest, credentials_end(rest) + 1))
+        return True
     return rest[end] == "#"
 
 
