@@ -195,3 +195,12 @@ def test_the_header_names_a_streams_host_never_its_credentials(qtbot, uri, host)
     for shown in (header.detail_text(), header.detail.toolTip()):
         assert host in shown
         assert "admin" not in shown and "@" not in shown and "***" not in shown
+
+
+def test_a_retry_time_that_is_not_a_number_says_reconnecting_without_a_crash(qtbot):
+    from edgeui.ui.widgets.countdown import RECONNECTING, RetryCountdown
+
+    countdown = RetryCountdown(clock=lambda: 100.0)
+    for odd in (float("nan"), float("inf"), -3.0, 0.0, None):
+        assert countdown.start(odd) == RECONNECTING
+        assert not countdown.is_running()

@@ -42,7 +42,8 @@ class RetryCountdown(QObject):
 
     def start(self, retry_in: float | None) -> str:
         """Count down ``retry_in`` seconds from now; the text to show now."""
-        self._deadline = self._clock() + float(retry_in) if retry_in else None
+        finite = retry_in is not None and math.isfinite(retry_in) and retry_in > 0
+        self._deadline = self._clock() + float(retry_in or 0) if finite else None
         self._text = ""
         self._tick(emit=False)
         return self._text
