@@ -12,8 +12,10 @@ from typing import Any
 
 from edgeui.commands.common import add_model_arguments, model_options_from_args, plural
 from edgeui.engine.catalog import format_size
-from edgeui.engine.inspect import inspect_model, inspect_unloadable
+from edgeui.engine.inspect import inspect_loaded, inspect_unloadable
+from edgeui.engine.model import Model
 from edgeui.engine.probe import ensure_loadable
+from edgeui.engine.runtimes.base import load_runtime
 from edgeui.errors import ModelLoadError, UnsupportedModelError
 
 
@@ -25,14 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     options = model_options_from_args(args)
+    runtime = None
     try:
         ensure_loadable(args.model, options)  # a model that crashes its runtime: reported
-        info = inspect_model(args.model, options)
+        runtime = load_runtime(args.model, options.runtime)
+        info = inspect_loaded(Model.from_runtime(runtime, options))
     except (ModelLoadError, UnsupportedModelError) as exc:
-        # The runtime refused the model: show what the file itself says, then fail as
-        # `infer` does (exit 2, the same one sentence on stderr). Nothing readable (garbage,
-        # empty, truncated): just the one sentence.
-        partial = inspect_unloadable(args.model, exc)
+        # The runtime (or, with ``runtime`` set, the card) refused the model: show what the
+        # file and the runtime say, then fail as `infer` does (exit 2, the same one sentence
+        # on stderr). Nothing readable (garbage, empty, truncated): just the one sentence.
+        partial = inspect_unloadable(args.model, exc, runtime)
         if partial is None:
             raise
         if args.json:
@@ -171,7 +175,8 @@ def format_report(info: dict[str, Any]) -> str:
             f", offset {lab['offset']:+d}" if lab["offset"] else "")
         lines.append(row("labels", lab_text, "labels"))
     pre = card["preprocess"]
-    lines.append(row("input size", f"{pre['height']}x{pre['width']}", "input_size"))
+    # width x height, as every image size in edgeui (the card's reason says so).
+    lines.append(row("input size", f"{pre['width']}x{pre['height']}", "input_size"))
     for key in ("layout", "color", "resize", "letterbox_align", "pad_value", "mean", "std",
                 "raw_pixels"):
         if key in ("letterbox_align", "pad_value") and pre["resize"] != "letterbox":

@@ -8,7 +8,7 @@ from typing import Any
 
 from edgeui.engine.model import Model, ModelOptions
 from edgeui.engine.modelfile import read_model_file
-from edgeui.engine.runtimes.base import format_name
+from edgeui.engine.runtimes.base import Runtime, format_name
 from edgeui.engine.types import TensorSpec
 
 # Card fields shown in order, with the provenance key that explains each.
@@ -83,16 +83,23 @@ def inspect_model(path: str | Path, options: ModelOptions | None = None) -> dict
     return inspect_loaded(Model.load(path, options))
 
 
-def inspect_unloadable(path: str | Path, error: BaseException) -> dict[str, Any] | None:
-    """Describe a model the runtime refused, from the file alone (None when nothing is readable).
+def inspect_unloadable(
+    path: str | Path, error: BaseException, runtime: Runtime | None = None
+) -> dict[str, Any] | None:
+    """Describe a model edgeui cannot run, from the file alone (None when nothing is readable).
 
     Keeps the keys of ``inspect_loaded`` that can be filled without a runtime, adds
     ``"loadable": false``, ``"error"`` (the same sentence `infer` gives) and ``"operators"``.
+    ``runtime``: the runtime when it loaded the model and only the card refused it (a second
+    non-image input): its inputs and outputs are listed where the file reader has none (ONNX).
     """
     p = Path(path)
     read = read_model_file(p)
     if read is None:
         return None
+    if runtime is not None and not (read["inputs"] or read["outputs"]):
+        read = {**read, "inputs": [_tensor(s) for s in runtime.inputs],
+                "outputs": [_tensor(s) for s in runtime.outputs]}  # fmt: skip
     out: dict[str, Any] = {
         "model": str(p),
         "loadable": False,

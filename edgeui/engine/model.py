@@ -77,7 +77,13 @@ class Model:
     def load(cls, path: str | Path, options: ModelOptions | None = None) -> Model:
         """Load a model file and understand it (raises an EdgeUIError subclass on failure)."""
         options = options or ModelOptions()
-        runtime = load_runtime(path, options.runtime)
+        return cls.from_runtime(load_runtime(path, options.runtime), options)
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime, options: ModelOptions | None = None) -> Model:
+        """Understand an already loaded runtime (raises UnsupportedModelError / SidecarError
+        when the card cannot be built; the runtime stays usable, e.g. to list its tensors)."""
+        options = options or ModelOptions()
         card = build_card(runtime, sidecar=options.sidecar, overrides=options.overrides)
         return cls(runtime, card)
 

@@ -186,11 +186,12 @@ def build_card(
     if fixed and size_pick is not None and tuple(size_pick[0]) != (image.height, image.width):
         if size_pick[1].source in ("override", "sidecar"):
             raise SidecarError(
-                f"{size_pick[1].reason}: input size {list(size_pick[0])} does not match the "
-                f"model's fixed input {image.height}x{image.width}; remove 'size' or fix it."
+                f"{size_pick[1].reason}: input size {list(size_pick[0])} [height, width] does "
+                f"not match the model's fixed input {image.width}x{image.height} (width x "
+                "height); remove 'size' or fix it."
             )
-        warnings.append(f"{meta_source} size {list(size_pick[0])} ignored: the input is fixed "
-                        f"at {image.height}x{image.width}.")  # fmt: skip
+        warnings.append(f"{meta_source} size {list(size_pick[0])} [height, width] ignored: the "
+                        f"input is fixed at {image.width}x{image.height} (width x height).")
         size_pick = None
 
     # Hints for the decoders.
@@ -252,7 +253,7 @@ def build_card(
     if fixed:
         height, width = int(image.height), int(image.width)  # type: ignore[arg-type]
         provenance["size"] = Provenance(
-            "shape heuristic", f"the model's input is fixed at {height}x{width}"
+            "shape heuristic", f"the model's input is fixed at {width}x{height} (width x height)"
         )
     elif size_pick is not None:
         (height, width), provenance["size"] = size_pick

@@ -56,6 +56,11 @@ def _dims(shape: Sequence[int | None]) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
+def _xdims(shape: Sequence[int | None]) -> str:
+    """[1x3]: a shape as `edgeui inspect` lists tensors."""
+    return "[" + "x".join("?" if d is None else str(d) for d in shape) + "]"
+
+
 def find_image_input(
     inputs: Sequence[TensorSpec], source: str, layout: str | None = None
 ) -> ImageInput:
@@ -77,6 +82,16 @@ def find_image_input(
         )
     index = candidates[0]
     spec = inputs[index]
+    extra = [s for i, s in enumerate(inputs) if i != index]
+    if extra:
+        # Every frame feeds the image alone: a second required input would fail on each one.
+        # (Inputs with a default value, ONNX overridable initializers, are not listed by the
+        # runtime; a TFLite model's other signatures are not run.)
+        needs = " and ".join(f"'{s.name}' {_xdims(s.shape)} ({s.dtype})" for s in extra)
+        raise UnsupportedModelError(
+            f"{source}: edgeui runs models with one image input; this one also needs {needs}, "
+            f"which a camera frame cannot give."
+        )
     if layout is not None:
         reason = "given"
     else:
@@ -170,7 +185,10 @@ def preprocess_choices(
         out["raw_pixels"] = (True, why)
         out["mean"], out["std"] = ((0.0,) * 3, why), ((1.0,) * 3, why)
         return out
-    out["raw_pixels"] = (False, f"{spec.dtype} input: pixels are normalised first")
+    # Not "normalised": mean 0 / std 1 (YOLOX) feeds 0..255 unchanged, only as floats.
+    then = ", then quantised by the runtime" if spec.dtype in ("int8", "int16") else ""
+    out["raw_pixels"] = (False, f"{spec.dtype} input: pixels are converted to float and "
+                                f"scaled by the mean/std above{then}")
     if spec.dtype == "int8":
         mean, std, why = _int8_range(spec)
         out["mean"], out["std"] = ((mean,) * 3, why), ((std,) * 3, why)

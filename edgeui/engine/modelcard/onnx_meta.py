@@ -256,7 +256,7 @@ def yolo_facts(props: Mapping[str, str], fmt: str) -> tuple[Facts, list[str]]:
         raw = props["imgsz"]
         size = size_from(raw if not isinstance(raw, str) else literal(raw))
         if size:
-            facts["size"] = (size, f"{who} imgsz={list(size)}")
+            facts["size"] = (size, f"{who} imgsz={list(size)} (height, width)")
     if "kpt_shape" in props:
         raw = props["kpt_shape"]
         kpt = raw if not isinstance(raw, str) else literal(raw)

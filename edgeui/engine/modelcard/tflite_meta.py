@@ -252,7 +252,8 @@ def _facts_from_metadata(meta: dict[str, Any], files: dict[str, bytes], result: 
         if first.get("color_space") in ("RGB", "GRAY"):
             facts["color"] = (first["color_space"], "ImageProperties.color_space")
         if first.get("default_size") and all(first["default_size"]):
-            facts["size"] = (tuple(first["default_size"]), "ImageProperties.default_size")
+            facts["size"] = (tuple(first["default_size"]),
+                             "ImageProperties.default_size (height, width)")
     label_file = None
     for out in subgraph.get("outputs") or []:
         for f in out.get("associated_files", []):
