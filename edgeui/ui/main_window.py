@@ -60,6 +60,29 @@ _RETRY_NOTE = re.compile(r"\s*(?:retrying|reconnecting) in [\d.]+ s…?\s*$", re
 PACE_GAP_S = 0.5  # results stopped this long (pause, model load): measure afresh
 
 MODEL_SUFFIXES = (".onnx", ".tflite")
+CARD_CHARS = 180  # a card's text up to this long is shown whole; a longer one, its start
+FAIL_STREAK = 3  # errored results in a row before the model list marks the model failing
+
+
+def card_text(message: str, model: str = "") -> str:
+    """A long error's text for a card: its first sentence and where to read the rest
+    ("" when the message is short enough to show whole). The list of every decoder after
+    "output layout not recognised" made an 8-line card over the live view."""
+    message = message.strip()
+    if len(message) <= CARD_CHARS:
+        return ""
+    first, depth = message, 0
+    for i, ch in enumerate(message):  # the first ". " or "; " outside brackets
+        depth += (ch in "([") - (ch in ")]")
+        if depth <= 0 and ch in ".;" and message[i + 1:i + 2].isspace():
+            first = message[:i]
+            break
+    first = first.rstrip(";.,: ")
+    if len(first) > CARD_CHARS:
+        first = first[: CARD_CHARS - 1].rstrip() + "…"
+    name = Path(model).name if model else ""
+    stop = "" if first.endswith("…") else "."
+    return f"{first}{stop} More: `edgeui inspect{' ' + name if name else ''}`, or hover here."
 
 
 def _side_widgets() -> dict[str, Any]:
@@ -92,15 +115,17 @@ def _side_widgets() -> dict[str, Any]:
     return classes
 
 
-def _new(factory: Any, settings: Any, parent: QWidget) -> Any:
-    """Build a side widget, giving it the settings when its constructor takes them."""
+def _new(factory: Any, settings: Any, parent: QWidget, **extra: Any) -> Any:
+    """Build a side widget, giving it the settings (and each of ``extra``, e.g. the
+    model folders) when its constructor takes them."""
     try:
-        takes_settings = "settings" in inspect.signature(factory).parameters
+        params = inspect.signature(factory).parameters
     except (TypeError, ValueError):  # a builtin Qt constructor
-        takes_settings = False
-    if takes_settings:
-        return factory(settings=settings, parent=parent)
-    return factory(parent=parent)
+        params = {}
+    kwargs = {k: v for k, v in extra.items() if k in params and v is not None}
+    if "settings" in params:
+        kwargs["settings"] = settings
+    return factory(parent=parent, **kwargs)
 
 
 def _source_shape(uri: str) -> str:
@@ -194,6 +219,8 @@ class MainWindow(QMainWindow):
         self._outage = ""  # why the source gives no frames ("" while it does)
         self._warned = False  # this outage has its card (one per outage, not per retry)
         self._last_error: tuple[str, float] = ("", 0.0)  # message, when it was shown
+        self._fail_streak = 0  # the running model's errored results in a row
+        self._failing_model = ""  # the model the list marks failing (its frames raise)
         # "Reconnecting in N s…" counts down to the next try (the event gives the wait).
         self._countdown = RetryCountdown(self)
         self._countdown.changed.connect(self._on_countdown)
@@ -210,7 +237,9 @@ class MainWindow(QMainWindow):
         if getattr(settings, "display_fps", 0):
             self.set_display_fps(settings.display_fps)
         self.notifier = _new(classes["notifier"], settings, self)
-        self.model_picker = _new(classes["model_picker"], settings, self)
+        # The folders added in earlier runs are listed again (the default one first).
+        folders = settings.folders() if hasattr(settings, "folders") else None
+        self.model_picker = _new(classes["model_picker"], settings, self, folders=folders)
         self.source_picker = _new(classes["source_picker"], settings, self)
         recent = getattr(settings, "recent_sources", None)
         if recent and hasattr(self.source_picker, "set_recent"):
@@ -320,12 +349,30 @@ class MainWindow(QMainWindow):
         w.model_failed.connect(self.on_model_failed)
         w.busy.connect(self.set_busy)
         self.model_picker.model_chosen.connect(self.load_model)
+        if hasattr(self.model_picker, "folders_changed"):
+            self.model_picker.folders_changed.connect(self.remember_folders)
         if hasattr(self.model_picker, "demo_requested"):
             self.model_picker.demo_requested.connect(self.run_demo)
         self.source_picker.source_chosen.connect(self.set_source)
         self.conf_slider.value_changed.connect(lambda v: self._threshold(conf=v))
         self.iou_slider.value_changed.connect(lambda v: self._threshold(iou=v))
         self.opacity_slider.value_changed.connect(self.view.set_segmentation_opacity)
+
+    def remember_folders(self, folders: list[str]) -> None:
+        """The user added a models folder: listed again at the next start. Saved now (an
+        explicit choice; a kiosk switched off is never closed)."""
+        if self.settings is None or not hasattr(self.settings, "add_model_folder"):
+            return
+        before = list(getattr(self.settings, "model_folders", []))
+        for folder in folders:
+            self.settings.add_model_folder(str(Path(folder).expanduser().absolute()))
+        if getattr(self.settings, "model_folders", []) == before or \
+                getattr(self.settings, "path", None) is None:  # fmt: skip
+            return
+        try:
+            self.settings.save()
+        except Exception as exc:  # a read-only config folder: the folder works this run
+            self.notifier.notify(error_message(exc), "warning")
 
     # --- worker -> view -------------------------------------------------------------------
     def stand_in_for_remembered(self, model: str | None, source: str | None) -> None:
@@ -347,6 +394,7 @@ class MainWindow(QMainWindow):
         self._result_gap = gap
         self._last_result_t = now
         self._latest = frame_result
+        self._track_failures(frame_result)
         if self._source_shape == "slideshow":  # the header names the picture shown
             source = str(getattr(getattr(frame_result, "frame", None), "source", "") or "")
             if source != self._frame_source:
@@ -354,6 +402,24 @@ class MainWindow(QMainWindow):
                 self.header.set_source_item(source)
         self.view.show_frame_result(frame_result)
         self.results.show_result(frame_result)
+
+    def _track_failures(self, frame_result: Any) -> None:
+        """A model whose every frame raises is marked failing in the model list (it loaded,
+        so the list said "loads"); a frame inferred again clears the mark."""
+        if not getattr(frame_result, "model_name", ""):
+            return  # a preview frame: no model ran
+        error = getattr(frame_result, "error", None)
+        if error is not None:
+            self._fail_streak += 1
+            if self._fail_streak == FAIL_STREAK and self.model_path:
+                self._failing_model = self.model_path
+                self.model_picker.set_status(self.model_path, False,
+                                             f"fails on every frame: {error}")
+        elif getattr(frame_result, "result", None) is not None:
+            self._fail_streak = 0
+            if self._failing_model:
+                self.model_picker.set_status(self._failing_model, True, "")
+                self._failing_model = ""
 
     def on_state(self, event: Any) -> None:
         source = str(getattr(event, "source", "") or "")
@@ -435,9 +501,21 @@ class MainWindow(QMainWindow):
         return why if why.lower().startswith("no ") else f"No frames: {why}"
 
     def notify_error(self, message: str) -> None:
-        self._say_error_once(message)
+        is_model = getattr(self.worker, "is_model_error", None)
+        self._say_error_once(message, "model" if callable(is_model) and is_model(message)
+                             else "")  # fmt: skip
 
-    def _say_error_once(self, message: str) -> None:
+    def _card(self, message: str, level: str, topic: str = "", model: str = "") -> None:
+        """A card; one about a model (``topic`` "model") closes once a model loads."""
+        try:
+            takes = inspect.signature(self.notifier.notify).parameters
+        except (TypeError, ValueError):
+            takes = {}
+        extra = {k: v for k, v in (("topic", topic), ("short", card_text(message, model)))
+                 if v and k in takes}  # fmt: skip
+        self.notifier.notify(message, level, **extra)  # a stand-in: the plain sentence
+
+    def _say_error_once(self, message: str, topic: str = "") -> None:
         """A failed source arrives twice, in either order: as the source's "failed" event
         and as the pipeline's error. One problem is one card, not a "×2" badge; the same
         sentence later (the user tries again) is shown again."""
@@ -446,7 +524,7 @@ class MainWindow(QMainWindow):
         self._last_error = (message, now)
         if message == last and now - at < SAME_ERROR_S:
             return
-        self.notifier.notify(message, "error")
+        self._card(message, "error", topic, self.model_path or "")
 
     @staticmethod
     def _model_title(model: Any) -> str:
@@ -455,6 +533,11 @@ class MainWindow(QMainWindow):
 
     def on_model_changed(self, model: Any) -> None:
         self._running = model
+        self._fail_streak = 0
+        # This one loads: the cards about earlier models' failures are history (a source's
+        # warnings stay, they still hold).
+        if hasattr(self.notifier, "dismiss_topic"):
+            self.notifier.dismiss_topic("model")
         if hasattr(self.results, "set_status") and self._latest is None:
             # A source that already failed says so; "waiting" would wait for ever.
             failed = self._source_state_text
@@ -478,7 +561,7 @@ class MainWindow(QMainWindow):
 
     def on_model_failed(self, path: str, message: str) -> None:
         self.model_picker.set_status(path, False, message)
-        self.notifier.notify(message, "error")
+        self._card(message, "error", "model", path)
         if self.model_path:
             self.model_picker.set_current(self.model_path)
         if self._running is None and hasattr(self.results, "set_status"):

@@ -24,6 +24,7 @@ interval is delivered at once, so a slow model's results are never held back lon
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -35,12 +36,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from edgeui.errors import EdgeUIError
+from edgeui.errors import EdgeUIError, ImageReadError, SourceError
 
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL_S = 0.25  # ~4 Hz: the panel is read by people, not machines
 DEFAULT_DELIVERY_HZ = 60.0  # without a screen to ask (offscreen)
+FAILING_S = 1.0  # no frame inferred for this long, the newest one failed: the model fails
+# The stages a failed frame never completes: while a model fails, the stats have none.
+INFERENCE_STAGES = ("preprocess", "inference", "postprocess", "end_to_end")
 ERROR_REPEAT_S = 3.0  # the same message at most this often (a dead runtime fails per frame)
 
 PipelineFactory = Callable[..., Any]
@@ -157,9 +161,15 @@ class InferenceWorker(QObject):
         self._last_stats_t = 0.0
         self._last_result_t = 0.0
         self._result_interval = 0.0  # seconds between results, smoothed (inference thread)
+        # Frames whose inference raised (inference thread): the engine counts them among the
+        # processed and in its inference rate; the stats shown leave them out.
+        self._failed_frames = 0
+        self._last_ok_t = 0.0
+        self._last_failed_t = 0.0
         self._due = 0.0  # when the next delivery is due on the refresh schedule (GUI thread)
         self._last_error: tuple[str, float] = ("", 0.0)
         self._reported: BaseException | None = None
+        self._model_errors: list[str] = []  # the newest messages about a model, not a source
         self.results_delivered = 0
         self.results_coalesced = 0
 
@@ -359,13 +369,18 @@ class InferenceWorker(QObject):
             self._result_interval += 0.2 * (gap - self._result_interval) if \
                 self._result_interval else gap
         self._last_result_t = now
+        if getattr(frame_result, "error", None) is not None:
+            self._failed_frames += 1
+            self._last_failed_t = now
+        elif getattr(frame_result, "result", None) is not None:
+            self._last_ok_t = now
         stats = None
         if now - self._last_stats_t >= STATS_INTERVAL_S:
             self._last_stats_t = now
             pipeline = self._pipeline
             if pipeline is not None:
                 try:
-                    stats = pipeline.stats()
+                    stats = self._without_failures(pipeline.stats(), now)
                 except Exception:
                     log.debug("pipeline.stats failed", exc_info=True)
         with self._lock:
@@ -378,6 +393,26 @@ class InferenceWorker(QObject):
                 return
             self._poked = True
         self._poke.emit()
+
+    def _without_failures(self, stats: Any, now: float) -> Any:
+        """The pipeline's stats with the frames whose inference raised taken out: they are
+        not inferences. The engine counts them as processed and in its inference rate, and
+        its timings of a failed frame can be negative (0 to 1 from a model that raised
+        every frame, "inference -0.4 ms" on the chart). While the model fails (the newest
+        frame failed, none inferred for FAILING_S) the rate is 0 and the inference
+        stages are left out: the panel and the header say "–"."""
+        if not self._failed_frames or not dataclasses.is_dataclass(stats):
+            return stats
+        changes: dict[str, Any] = {
+            "processed": max(0, int(getattr(stats, "processed", 0)) - self._failed_frames)}
+        if self._last_failed_t > self._last_ok_t and now - self._last_ok_t >= FAILING_S:
+            changes["inference_fps"] = 0.0
+            changes["stages"] = {k: v for k, v in (getattr(stats, "stages", {}) or {}).items()
+                                 if k not in INFERENCE_STAGES}  # fmt: skip
+        try:
+            return dataclasses.replace(stats, **changes)
+        except TypeError:  # another kind of stats: as they are
+            return stats
 
     @Slot()
     def _deliver(self) -> None:
@@ -449,7 +484,15 @@ class InferenceWorker(QObject):
             return
         if not isinstance(exc, EdgeUIError):
             log.error("engine error", exc_info=(type(exc), exc, exc.__traceback__))
-        self._emit_error(error_message(exc))
+        message = error_message(exc)
+        if not isinstance(exc, SourceError | ImageReadError):  # the model's (its inference)
+            self._model_errors = [*self._model_errors[-15:], message]
+        self._emit_error(message)
+
+    def is_model_error(self, message: str) -> bool:
+        """Whether ``errored`` said this about the model (its inference failed), not about
+        the source: a model that loads later closes its card."""
+        return message in self._model_errors
 
     def _emit_error(self, message: str) -> None:
         now = time.monotonic()

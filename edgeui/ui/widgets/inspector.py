@@ -14,7 +14,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QRect,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,6 +32,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,6 +45,8 @@ from edgeui.errors import EdgeUIError
 from edgeui.ui.widgets.style import ERROR, MUTED, icon
 
 COLUMNS = ("Field", "Value", "Source", "Why")
+VALUE, WHY = 1, 3
+WRAPPED = (VALUE, WHY)  # rows grow to show these columns' text in full
 
 # Provenance keys that name the same choice twice: show one row each.
 _ALIASES = {"decoder": "decoder_kind", "input_size": "size", "height": "size", "width": "size",
@@ -117,6 +131,29 @@ def collect(model_path: str, options: Any = None) -> dict[str, Any]:
     return inspect_model(model_path, options)
 
 
+class _WrapDelegate(QStyledItemDelegate):
+    """Rows as tall as the wrapped text of the Value and Why columns at their width: the
+    explanation is what the dialog is for, and a tree row is one line otherwise ("output
+    [1, 3549, 85] matches the YOLOX 5+…" cut at the dialog's edge)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self._tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if index.column() not in WRAPPED or not text:
+            return size
+        width = self._tree.columnWidth(index.column()) - 10  # the cell's text margins
+        if width <= 20:
+            return size
+        fm = option.fontMetrics
+        rect = fm.boundingRect(QRect(0, 0, width, 1 << 20),
+                               int(Qt.TextFlag.TextWordWrap), str(text))  # fmt: skip
+        return QSize(size.width(), max(size.height(), rect.height() + 6))
+
+
 class _Signals(QObject):
     loaded = Signal(object)
     failed = Signal(str)
@@ -177,6 +214,9 @@ class InspectorDialog(QDialog):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(1, 220)
+        # Long reasons wrap and their rows grow, again whenever a column changes width.
+        self.tree.setItemDelegate(_WrapDelegate(self.tree))
+        header.sectionResized.connect(self._relayout)
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
         self.copy_button = QPushButton("Copy as JSON")
@@ -195,6 +235,10 @@ class InspectorDialog(QDialog):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._pool.start(_LoadTask(self.model_path, options, self._signals))
+
+    @Slot()
+    def _relayout(self) -> None:
+        self.tree.doItemsLayout()  # the rows' heights follow the new column widths
 
     # --- results ----------------------------------------------------------------------
     @Slot(object)

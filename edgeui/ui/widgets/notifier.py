@@ -37,10 +37,12 @@ class Notification(QFrame):
     closed = Signal(object)
 
     def __init__(self, message: str, level: str, parent: QWidget | None = None,
-                 timeout_ms: int | None = None) -> None:  # fmt: skip
+                 timeout_ms: int | None = None, *, topic: str = "",
+                 short: str = "") -> None:  # fmt: skip
         super().__init__(parent)
         self.message = message
         self.level = level
+        self.topic = topic  # what the card is about ("model"), to close them together
         self.count = 1
         self.timeout_ms = AUTO_DISMISS_MS.get(level, 0) if timeout_ms is None else timeout_ms
         self.setObjectName("notification")
@@ -53,7 +55,11 @@ class Notification(QFrame):
         badge.setPixmap(icon(level).pixmap(22, 22))
         badge.setAlignment(Qt.AlignmentFlag.AlignTop)
         row.addWidget(badge)
-        self.text = QLabel(message)
+        # A long sentence (a list of every decoder) is shown short; the whole in the tooltip.
+        self.text = QLabel(short or message)
+        if short and short != message:
+            self.setToolTip(message)
+            self.text.setToolTip(message)
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.text, 1)
@@ -93,7 +99,7 @@ class Notifier(QWidget):
     """The notification area. ``notify(message, level)`` with level info|warning|error."""
 
     changed = Signal()  # a card was added, bumped or removed
-    _post = Signal(str, str, int, bool)  # from other threads, queued to the GUI thread
+    _post = Signal(str, str, int, bool, str, str)  # from other threads, to the GUI thread
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,23 +112,26 @@ class Notifier(QWidget):
         self.setVisible(False)
 
     def notify(self, message: str, level: str = "error", timeout_ms: int | None = None,
-               *, logged: bool = False) -> None:
+               *, logged: bool = False, topic: str = "", short: str = "") -> None:
         """Show a sentence to the user; repeats are counted, not stacked.
 
         ``timeout_ms``: how long the card stays (0: until closed); the level's default
         when None (info 5 s, warning 8 s, errors until closed). ``logged``: the sentence
         is in the log already (a forwarded log record): don't write it there again.
+        ``topic``: what it is about ("model"), for :meth:`dismiss_topic`. ``short``: the
+        card's text when the message is long (the whole message is its tooltip).
         """
         level = level if level in LEVELS else "error"
         message = str(message).strip() or "Unknown error."
         timeout = -1 if timeout_ms is None else max(0, int(timeout_ms))
         if QThread.currentThread() is not self.thread():
-            self._post.emit(message, level, timeout, logged)
+            self._post.emit(message, level, timeout, logged, topic, short)
             return
-        self._notify(message, level, timeout, logged)
+        self._notify(message, level, timeout, logged, topic, short)
 
-    @Slot(str, str, int, bool)
-    def _notify(self, message: str, level: str, timeout: int = -1, logged: bool = False) -> None:
+    @Slot(str, str, int, bool, str, str)
+    def _notify(self, message: str, level: str, timeout: int = -1, logged: bool = False,
+                topic: str = "", short: str = "") -> None:
         if not logged:
             log.log(_LOG_LEVEL[level], "%s", message)
         for card in self._cards:
@@ -131,7 +140,8 @@ class Notifier(QWidget):
                 self._move_to_top(card)
                 self.changed.emit()
                 return
-        card = Notification(message, level, self, None if timeout < 0 else timeout)
+        card = Notification(message, level, self, None if timeout < 0 else timeout,
+                            topic=topic, short=short)
         card.closed.connect(self._remove)
         self._cards.insert(0, card)
         self._layout.insertWidget(0, card)
@@ -162,6 +172,16 @@ class Notifier(QWidget):
         self.setVisible(bool(self._cards))
         if notify:
             self.changed.emit()
+
+    def dismiss_topic(self, topic: str) -> int:
+        """Close the cards about ``topic`` (a model that loads closes the cards of earlier
+        model failures); the number closed."""
+        doomed = [c for c in self._cards if topic and c.topic == topic]
+        for card in doomed:
+            self._remove(card, notify=False)
+        if doomed:
+            self.changed.emit()
+        return len(doomed)
 
     def clear(self) -> None:
         """Dismiss everything."""

@@ -229,10 +229,14 @@ class ResultsPanel(QWidget):
         self._stalled = False  # the source stopped delivering: no live numbers to show
         self._names = {k: self._grid_name(k) for k in self._values}
         self._still = False  # the source is one still image: it has no frame rate
+        # The newest frames' inference raised and none has worked since: no inference rate
+        # or latency to show (the engine counts and times failed frames too).
+        self._failing = False
 
     def set_model(self, model: Any) -> None:
         """The model now running: its runtime is shown at once, as the header shows it
         (a source that never delivers a frame brings no stats to show it with)."""
+        self._failing = False
         runtime = getattr(model, "runtime", None)
         try:
             text = str(runtime.describe()) if runtime is not None else ""
@@ -261,10 +265,16 @@ class ResultsPanel(QWidget):
         # and the chart says why it stays empty while frames flow.
         preview = not getattr(frame_result, "model_name", "x")
         self.chart.set_idle_text(PREVIEW_CHART_TEXT if preview else WAITING_CHART_TEXT)
-        if timings is not None and not preview:
+        failed = getattr(frame_result, "error", None) is not None
+        if failed:
+            self._failing = True
+        elif getattr(frame_result, "result", None) is not None:
+            self._failing = False
+        # A failed frame was not inferred: its times (negative ones too) are not charted.
+        if timings is not None and not preview and not failed:
             self.chart.add_sample(
-                float(getattr(timings, "end_to_end_ms", 0.0)),
-                float(getattr(timings, "inference_ms", 0.0)),
+                max(0.0, float(getattr(timings, "end_to_end_ms", 0.0))),
+                max(0.0, float(getattr(timings, "inference_ms", 0.0))),
             )
         self._pending_result = frame_result
         self._schedule(self._result_timer, self._last_result_t, RESULT_INTERVAL_S,
@@ -515,6 +525,9 @@ class ResultsPanel(QWidget):
         # Without a model nothing is inferred; the preview runs at the capture rate.
         shown_fps = getattr(stats, "capture_fps" if preview else "inference_fps", 0.0)
         v["inference_fps"].setText(f"{shown_fps:.1f}")
+        failing = self._failing and not preview
+        if failing:  # failed frames are no inferences: no rate
+            v["inference_fps"].setText("–")
         if self._paused:  # stats of the frame in flight when pausing: the rates stay paused
             v["capture_fps"].setText("paused")
             v["inference_fps"].setText("paused")
@@ -523,7 +536,8 @@ class ResultsPanel(QWidget):
         stages = getattr(stats, "stages", {}) or {}
         for key in LATENCY_KEYS:
             pct = stages.get(key)
-            if preview and key in ("inference", "preprocess", "postprocess", "end_to_end"):
+            if (preview or failing) and key in ("inference", "preprocess", "postprocess",
+                                                 "end_to_end"):  # fmt: skip
                 v[key].setText("– / –")
                 continue
             v[key].setText(
@@ -531,7 +545,10 @@ class ResultsPanel(QWidget):
             )
         processed = int(getattr(stats, "processed", 0))
         dropped = int(getattr(stats, "dropped", 0))
-        v["frames"].setText(f"{processed} / {dropped}")
+        # The engine's errors (frames whose inference raised, mostly) while a model runs.
+        errors = 0 if preview else int(getattr(stats, "errors", 0) or 0)
+        v["frames"].setText(f"{processed} / {dropped}" + (
+            f" · {errors} error{'s' if errors != 1 else ''}" if errors else ""))
         state = self._source_state or str(getattr(stats, "source_state", "") or "–")
         self._show_source(state, str(getattr(stats, "source", "") or ""))
         if self._still:  # one picture re-sent at a fixed rate: no frame rate of its own
