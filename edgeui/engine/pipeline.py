@@ -459,7 +459,7 @@ class Pipeline:
             return FrameResult(frame, None, StageTimings(capture_ms, end_to_end_ms=e2e), "")
         name = str(getattr(model, "name", ""))
         t0 = time.perf_counter()
-        t1 = t2 = t0
+        t1 = t2 = 0.0  # the ends of prepare and infer (0.0: not reached)
         try:
             feeds, transform = model.prepare(frame.image)
             t1 = time.perf_counter()
@@ -470,9 +470,13 @@ class Pipeline:
         except Exception as exc:
             self._report(exc, raise_without_handler=True)
             t3 = time.perf_counter()
+            # The stage that raised took until now; those after it never ran (0, never a
+            # negative time).
+            pre = ((t1 or t3) - t0) * 1e3
+            inf = ((t2 or t3) - t1) * 1e3 if t1 else 0.0
+            post = (t3 - t2) * 1e3 if t2 else 0.0
             e2e = (time.monotonic() - frame.monotonic) * 1e3
-            timings = StageTimings(capture_ms, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3,
-                                   e2e)
+            timings = StageTimings(capture_ms, pre, inf, post, e2e)
             return FrameResult(frame, None, timings, name, str(exc), self._runtime)
         pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
         if is_dataclass(result):
@@ -485,14 +489,15 @@ class Pipeline:
         preview = fr.result is None and fr.error is None and not fr.model_name
         if preview:  # no model: the frame is shown, but nothing was inferred or timed
             self._windows["capture"].add(fr.timings.capture_ms)
-        else:
+        elif fr.error is None:
             self._inference_rate.tick()
         if fr.error is None and not preview:
             for key, value in fr.timings.as_dict().items():
                 self._windows[key].add(value)
             self._last_error = ""
         with self._cond:
-            self._processed += 1
+            if fr.error is None:  # a frame whose model raised was not inferred: an error
+                self._processed += 1
         if self.on_result is not None:
             self.on_result(fr)
 

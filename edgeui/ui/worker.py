@@ -395,20 +395,19 @@ class InferenceWorker(QObject):
         self._poke.emit()
 
     def _without_failures(self, stats: Any, now: float) -> Any:
-        """The pipeline's stats with the frames whose inference raised taken out: they are
-        not inferences. The engine counts them as processed and in its inference rate, and
-        its timings of a failed frame can be negative (0 to 1 from a model that raised
-        every frame, "inference -0.4 ms" on the chart). While the model fails (the newest
-        frame failed, none inferred for FAILING_S) the rate is 0 and the inference
-        stages are left out: the panel and the header say "–"."""
+        """The pipeline's stats while the model fails (the newest frame failed, none
+        inferred for FAILING_S): the rate is 0 and the inference stages are left out, so the
+        panel and the header say "–" rather than the last good frames' numbers. (The engine
+        counts a frame whose model raised as an error, never as processed or inferred.)"""
         if not self._failed_frames or not dataclasses.is_dataclass(stats):
             return stats
+        if not (self._last_failed_t > self._last_ok_t and now - self._last_ok_t >= FAILING_S):
+            return stats
         changes: dict[str, Any] = {
-            "processed": max(0, int(getattr(stats, "processed", 0)) - self._failed_frames)}
-        if self._last_failed_t > self._last_ok_t and now - self._last_ok_t >= FAILING_S:
-            changes["inference_fps"] = 0.0
-            changes["stages"] = {k: v for k, v in (getattr(stats, "stages", {}) or {}).items()
-                                 if k not in INFERENCE_STAGES}  # fmt: skip
+            "inference_fps": 0.0,
+            "stages": {k: v for k, v in (getattr(stats, "stages", {}) or {}).items()
+                       if k not in INFERENCE_STAGES},
+        }  # fmt: skip
         try:
             return dataclasses.replace(stats, **changes)
         except TypeError:  # another kind of stats: as they are

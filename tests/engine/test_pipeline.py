@@ -13,6 +13,7 @@ import pytest
 from edgeui.engine.pipeline import STAGES, FrameResult, Pipeline
 from edgeui.engine.sources import SourceEnded, SourceEvent, SourceUnavailable
 from edgeui.engine.sources.base import FrameMaker
+from edgeui.engine.stats import Percentiles
 from edgeui.errors import ModelLoadError, SourceError
 from tests.helpers.fake_model import FakeModel
 
@@ -552,3 +553,19 @@ def test_a_source_that_cannot_even_be_made_never_shows_its_password() -> None:
     assert rec.states() == ["failed"] and "unknown source scheme" in rec.events[0].message
     said = [str(e) for e in rec.events] + [str(e) for e in rec.errors]
     assert said and not any("s3cret" in text for text in said), said
+
+
+def test_frames_whose_model_raises_are_errors_not_inferences_and_never_negative() -> None:
+    rec = Recorder()
+    src = ScriptedSource()
+    p = Pipeline(FakeModel(fail_after=0), src, **rec.callbacks(), **FAST)
+    p.start()
+    rec.wait(lambda: len(rec.results) >= 5)
+    p.stop()
+    stats = p.stats()
+    assert stats.processed == 0 and stats.errors >= 5 and stats.inference_fps == 0.0
+    assert stats.stages.get("inference", Percentiles()).p50 == 0.0
+    for fr in rec.results:
+        t = fr.timings
+        assert fr.error and min(t.preprocess_ms, t.inference_ms, t.postprocess_ms) >= 0.0
+        assert t.postprocess_ms == 0.0  # decode never ran

@@ -155,11 +155,11 @@ def test_failed_frames_are_not_charted_nor_counted_as_inferences(window, qtbot):
 
 
 def test_the_worker_takes_failed_frames_out_of_the_stats(qtbot):
-    class Pipe:  # the engine counts a failed frame as processed, before handing it on
+    class Pipe:  # failed frames are errors, not processed; the rate is the last good one's
         n = 0
 
         def stats(self) -> PipelineStats:
-            return PipelineStats(capture_fps=30.0, inference_fps=30.0, processed=self.n,
+            return PipelineStats(capture_fps=30.0, inference_fps=30.0, processed=0,
                                  errors=self.n, stages={"inference": Percentiles()},
                                  runtime="ort")  # fmt: skip
 
