@@ -190,7 +190,10 @@ class Settings:
         self.model_folders = _dedup([*self.model_folders, str(folder)])
 
     def model_settings(self, model_path: str | Path) -> ModelSettings:
-        return self.models.get(str(model_path), ModelSettings())
+        """The choices kept for a model file, however its path is written (relative to where
+        the app was started, or in full, as last_model is)."""
+        key = _model_key(model_path)
+        return self.models.get(key) or self.models.get(str(model_path)) or ModelSettings()
 
     def update_model_settings(self, model_path: str | Path, **changes: Any) -> ModelSettings:
         """Change some per-model choices (e.g. ``conf=0.4``) and return the new record."""
@@ -198,7 +201,9 @@ class Settings:
         if bad:
             raise ConfigError(f"unknown per-model setting {sorted(bad)[0]!r}.")
         updated = replace(self.model_settings(model_path), **changes)
-        self.models[str(model_path)] = updated
+        if str(model_path) != _model_key(model_path):
+            self.models.pop(str(model_path), None)  # an older entry under the path as typed
+        self.models[_model_key(model_path)] = updated
         return updated
 
     def folders(self) -> list[Path]:
@@ -266,6 +271,12 @@ def _same_key(item: str) -> str:
         return item
     key = os.path.normcase(item)
     return key.lower() if sys.platform == "darwin" else key
+
+
+def _model_key(model_path: str | Path) -> str:
+    """One key per model file: its full path (a relative --model from another folder names
+    the same file)."""
+    return str(Path(model_path).expanduser().absolute())
 
 
 def entry_key(item: str) -> str:

@@ -381,8 +381,11 @@ class MainWindow(QMainWindow):
         self._stand_in_model, self._stand_in_source = model, source
 
     def on_result(self, frame_result: Any) -> None:
-        if self._model_to_remember is not None and getattr(frame_result, "result", None) \
-                is not None and self.settings is not None:  # fmt: skip
+        # A result still on its way from the model before does not vouch for this one.
+        of_this_model = getattr(frame_result, "model_name", None) == getattr(
+            self._running, "name", None)
+        if self._model_to_remember is not None and of_this_model and self.settings is not None \
+                and getattr(frame_result, "result", None) is not None:  # fmt: skip
             self.settings.last_model, self._model_to_remember = self._model_to_remember, None
         now = time.perf_counter()
         gap = now - self._last_result_t
@@ -880,7 +883,13 @@ class MainWindow(QMainWindow):
 
     # --- shutdown -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._countdown.stop()
         self.worker.stop()
+        if self._model_to_remember is not None and self.settings is not None \
+                and self._fail_streak == 0:  # fmt: skip
+            # Chosen but never given a frame (camera unplugged, paused, file ended): kept,
+            # as a model is when it runs; one whose frames all failed is not.
+            self.settings.last_model, self._model_to_remember = self._model_to_remember, None
         if self.settings is not None and hasattr(self.settings, "save"):
             try:
                 self.settings.save()

@@ -140,3 +140,16 @@ def test_writer_output_is_valid_toml(tmp_path: Path) -> None:
     f = tmp_path / "w.toml"
     f.write_text(dumps_toml(data))
     assert read_toml(f) == data
+
+
+def test_per_model_settings_follow_the_file_however_its_path_is_written(tmp_path,
+                                                                       monkeypatch) -> None:
+    from edgeui.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    s = Settings(path=tmp_path / "edgeui.toml")
+    s.update_model_settings("models/det.onnx", conf=0.6)  # --model as typed, relative
+    full = str(tmp_path / "models" / "det.onnx")  # as last_model keeps it
+    assert s.model_settings(full).conf == 0.6
+    s.save()
+    assert Settings.load(tmp_path / "edgeui.toml").model_settings(full).conf == 0.6

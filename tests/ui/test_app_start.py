@@ -249,3 +249,30 @@ def test_a_missing_remembered_stream_or_odd_uri_never_shows_its_password(fake_de
     model.write_bytes(b"x")
     plan = _start_plan(args(), remembered(str(model), "rtspx://admin:s3cret@cam/live"))
     assert "s3cret" not in plan.message and "***" in plan.message
+
+
+def test_a_model_chosen_while_no_frames_come_is_kept_at_close_unless_it_failed(window,
+                                                                            tmp_path) -> None:
+    chosen = tmp_path / "chosen.onnx"
+    window.on_model_changed(_model(str(chosen)))  # the camera is unplugged: no frame yet
+    window.close()
+    assert window.settings.last_model == str(chosen)
+
+
+def test_a_model_whose_frames_all_failed_is_not_kept_at_close(window, tmp_path) -> None:
+    broken = tmp_path / "broken.onnx"
+    window.on_model_changed(_model(str(broken)))
+    window.on_result(_result_of("broken", ok=False))
+    window.close()
+    assert window.settings.last_model == ""
+
+
+def test_a_late_result_of_the_previous_model_does_not_vouch_for_the_new_one(window,
+                                                                           tmp_path) -> None:
+    window.on_model_changed(_model(str(tmp_path / "good.onnx")))
+    window.on_result(_result_of("good"))
+    window.on_model_changed(_model(str(tmp_path / "new.onnx")))
+    window.on_result(_result_of("good"))  # queued before the switch, delivered after it
+    assert window.settings.last_model == str(tmp_path / "good.onnx")
+    window.on_result(_result_of("new"))
+    assert window.settings.last_model == str(tmp_path / "new.onnx")
