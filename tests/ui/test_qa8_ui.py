@@ -127,6 +127,7 @@ def test_failed_frames_are_not_charted_nor_counted_as_inferences(window, qtbot):
     for _ in range(5):
         window.on_result(_failed())
     assert panel.chart.sample_count() == 0  # no "inference -0.4 ms"
+    assert panel.chart._idle_text == "the model fails on these frames"  # not "waiting"
     # As the worker passes them on (the engine's rate and empty windows; the failed frames
     # taken out of the processed ones, see the next test).
     stats = PipelineStats(capture_fps=30.0, inference_fps=30.0, processed=0, errors=1182,

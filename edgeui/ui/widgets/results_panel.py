@@ -41,6 +41,7 @@ KEYPOINT_MIN_SCORE = 0.3
 ROW_HOLD_S = 2.0
 WAITING_CHART_TEXT = "waiting for frames…"
 PREVIEW_CHART_TEXT = "no model: preview only"
+FAILING_CHART_TEXT = "the model fails on these frames"
 
 
 def _segment_color(class_id: int, name: str) -> QColor:
@@ -264,8 +265,9 @@ class ResultsPanel(QWidget):
         # A preview frame (no model) has no inference to chart: the table says "– / –" too,
         # and the chart says why it stays empty while frames flow.
         preview = not getattr(frame_result, "model_name", "x")
-        self.chart.set_idle_text(PREVIEW_CHART_TEXT if preview else WAITING_CHART_TEXT)
         failed = getattr(frame_result, "error", None) is not None
+        self.chart.set_idle_text(PREVIEW_CHART_TEXT if preview else
+                                 FAILING_CHART_TEXT if failed else WAITING_CHART_TEXT)
         if failed:
             self._failing = True
         elif getattr(frame_result, "result", None) is not None:
