@@ -50,6 +50,11 @@ def outs(*shapes, dtype="float32"):
         (NCHW_640, outs((1, 1, 7)), SniffHints(), "classification"),
         ([TensorSpec("x", (None, 3, 97, 131), "float32")], outs((None, 7)), SniffHints(),
          "classification"),
+        # YOLOv7 end2end with --dynamic-batch is [batch, 7] too: what the model says wins.
+        ([TensorSpec("images", (None, 3, 640, 640), "float32")], outs((None, 7)),
+         SniffHints(task="detection"), "end_to_end"),
+        ([TensorSpec("images", (None, 3, 640, 640), "float32")], outs((None, 7)),
+         SniffHints(num_classes=80), "end_to_end"),
         (NHWC_224, outs((1, 1001)), SniffHints(), "classification"),
         (NHWC_224, outs((1, 1, 1, 1000)), SniffHints(), "classification"),
         (NHWC_513, outs((1, 513, 513), dtype="int64"), SniffHints(), "segmentation"),

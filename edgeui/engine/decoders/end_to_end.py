@@ -61,7 +61,11 @@ class EndToEndDecoder:
     ) -> Sniffed | None:
         if len(outputs) != 1 or not is_scores(outputs[0]):
             return None
-        if not _can_hold_detections(inputs, tuple(outputs[0].shape)):
+        # What the model says of itself wins over the shape: a detector's task or a class
+        # count other than 6/7 (YOLOv7 end2end with --dynamic-batch is [batch, 7] too).
+        said_detector = hints.task == "detection" or (
+            hints.num_classes is not None and hints.num_classes not in (6, 7))
+        if not said_detector and not _can_hold_detections(inputs, tuple(outputs[0].shape)):
             return None
         s = dims(outputs[0])
         if len(s) == 3 and s[0] == 1:
