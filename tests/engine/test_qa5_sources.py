@@ -113,6 +113,10 @@ def test_a_password_with_an_unencoded_reserved_character_is_named_not_looked_up(
     ("rtsp://admin:pw@cam.lan: cannot connect", "rtsp://***@cam.lan: cannot connect"),
     ("x rtsp://admin:pw@cam.lan, retrying", "x rtsp://***@cam.lan, retrying"),
     ("rtsp://admin:pw@cam;x", "rtsp://***@cam;x"),
+    # An IPv6 zone id, a stray ']', a list's repr: hidden (a host hidden beats a password shown).
+    ("rtsp://admin:pw@[fe80::1%br-lan]:554/live", "rtsp://***@[fe80::1%br-lan]:554/live"),
+    ("rtsp://admin:pw@cam]/live", "rtsp://***@cam]/live"),
+    ("['rtsp://admin:pw@cam']", "['rtsp://***@cam']"),
 ])
 def test_redact_hides_the_whole_password_and_nothing_after_a_path(url, shown):
     from edgeui.engine.sources.base import redact
@@ -144,7 +148,8 @@ def test_an_at_sign_after_the_host_is_not_taken_for_a_password(monkeypatch, url)
                                  "http://admin:8080?x@cam.lan/mjpeg",
                                  # digits then '/' read like a port, then a camera's address
                                  "rtsp://admin:1234/ab@cam.lan/live",
-                                 "rtsp://admin:2024/Cam@192.168.1.5:554/h264"])
+                                 "rtsp://admin:2024/Cam@192.168.1.5:554/h264",
+                                 "rtsp://admin:1234/ab@[fe80::1]:554/live"])
 def test_a_password_cut_short_is_still_named(monkeypatch, url):
     monkeypatch.setattr(socket, "getaddrinfo", _no_such_name)
     message = _open_error(monkeypatch, url)

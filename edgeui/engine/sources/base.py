@@ -139,20 +139,25 @@ GLOB_CHARS = "*?["
 # What may follow the '@' that ends the credentials: a host name (any letters, IDN ones too)
 # or address, or an [IPv6] literal, with an optional port, then the end, the path, query or
 # fragment, or - in a message - a space or punctuation ("…@cam.lan: cannot connect").
-_HOST_AFTER_AT = re.compile(r"(?:\[[0-9A-Za-z:.%]+\]|[^/?#@\s:\[\],;]*)(?::\d*)?(?=[/?#\s,;:]|$)")
+_HOST_AFTER_AT = re.compile(r"(?:\[[^\]\s]+\]|[^/?#@\s:\[\],;]*)(?::\d*)?(?=[/?#\s,;:\]'\")]|$)")
 
 
 def credentials_end(rest: str) -> int:
     """Where the credentials of a URL end: the index of their closing '@' in ``rest`` (the
     URL after ``://``), or -1 when it holds none. The rule ``redact`` follows, documented
     there."""
-    at = rest.rfind("@")
+    at = last = rest.rfind("@")
     while at > 0:
         before = rest[:at]
         end = min((i for i in (before.find(c) for c in "/?#") if i >= 0), default=len(before))
         if _HOST_AFTER_AT.match(rest, at + 1) and (":" in before[:end] or "/" not in before):
             return at
         at = rest.rfind("@", 0, at)
+    # No '@' is followed by a host we can read, but "user:…@" is there: hide up to the last
+    # '@' all the same (a password shown is worse than a host hidden).
+    if last > 0 and ":" in rest[:min((i for i in (rest.find(c) for c in "/?#") if i >= 0),
+                                     default=last)]:
+        return last
     return -1
 
 

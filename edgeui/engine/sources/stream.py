@@ -59,7 +59,7 @@ CREDENTIALS_NEED_ENCODING = ("the user name or password holds a character that m
 
 
 _HOST_PORT = re.compile(r"[A-Za-z0-9._~%-]+:\d+")
-_HOST_THEN_PATH = re.compile(r"[^/?#@\s:]+(?::\d+|/)")
+_HOST_THEN_PATH = re.compile(r"(?:\[[^\]\s]+\]|[^/?#@\s:]+)(?::\d+|/)")
 
 
 def misplaced_credentials(url: str) -> bool:
