@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import re
 import signal
 import sys
@@ -173,6 +174,24 @@ def last_frame_id(path: str | Path, kind: str) -> int | None:
     return None
 
 
+_STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1")
+
+
+def _same_output(a: str, b: str) -> bool:
+    """Whether two result targets are one file (the rows would interleave): the same path
+    however written (``..``, a link), or stdout under two names. ``--csv -`` with
+    ``--jsonl -`` has its own message."""
+    if a in _STDOUT_NAMES and b in _STDOUT_NAMES:
+        return a != b or a != "-"
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    try:
+        if pa.exists() and pb.exists():
+            return os.path.samefile(pa, pb)
+    except OSError:
+        pass
+    return pa.resolve() == pb.resolve()
+
+
 def append_offset(args: argparse.Namespace) -> int:
     """With ``--append``, the first frame id of this run: one after the last one in the
     ``--jsonl``/``--csv`` files (so ids stay unique and increasing across restarts, and one
@@ -208,9 +227,9 @@ def main(args: argparse.Namespace) -> int:
     if args.csv == "-" and args.jsonl == "-":
         raise ConfigError("--csv - and the JSON lines would both go to stdout and mix; give "
                           "--jsonl FILE (or --csv FILE).")
-    if args.jsonl and args.csv and args.jsonl != "-" and args.csv != "-" and \
-            Path(args.jsonl).expanduser().absolute() == Path(args.csv).expanduser().absolute():
-        raise ConfigError(f"--jsonl and --csv both name {args.csv}; give them two files.")
+    if args.jsonl and args.csv and _same_output(args.jsonl, args.csv):
+        raise ConfigError(f"--jsonl {args.jsonl} and --csv {args.csv} are one file; give them "
+                          "two files.")
     if args.append and args.jsonl == "-" and not args.csv:
         raise ConfigError("--append needs --jsonl FILE or --csv FILE; results on stdout "
                           "cannot be appended to.")

@@ -249,11 +249,16 @@ def test_append_never_cuts_what_another_tool_wrote(tmp_path, kind, content) -> N
     assert path.read_bytes().startswith(content)  # all kept (at most a newline added)
 
 
-def test_run_refuses_one_file_for_both_outputs(tmp_path, det_model, capsys) -> None:
+@pytest.mark.parametrize(("jsonl", "csv_"), [
+    ("{t}/r.txt", "{t}/r.txt"), ("{t}/sub/../r.txt", "{t}/r.txt"), ("-", "/dev/stdout"),
+])  # fmt: skip
+def test_run_refuses_one_file_for_both_outputs(tmp_path, det_model, capsys, jsonl,
+                                               csv_) -> None:
+    (tmp_path / "sub").mkdir()
     code, _, err = run_cli(capsys, "run", str(det_model), "--source", "synthetic:64x64@0",
-                           "--frames", "1", "--jsonl", str(tmp_path / "r.txt"),
-                           "--csv", str(tmp_path / "r.txt"))
-    assert code == 2 and "both name" in err
+                           "--frames", "1", "--jsonl", jsonl.format(t=tmp_path),
+                           "--csv", csv_.format(t=tmp_path))
+    assert code == 2 and "are one file" in err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
