@@ -276,7 +276,7 @@ def _same_key(item: str) -> str:
 def _model_key(model_path: str | Path) -> str:
     """One key per model file: its full path (a relative --model from another folder names
     the same file)."""
-    return str(Path(model_path).expanduser().absolute())
+    return _same_key(str(Path(model_path).expanduser().absolute()))
 
 
 def entry_key(item: str) -> str:

@@ -273,7 +273,14 @@ def _was_the_demo(last_model: str, last_source: str) -> tuple[bool, bool]:
         from edgeui.engine import demo
     except ImportError:
         return False, False
-    photos = bool(last_source) and Path(strip_file_scheme(last_source)).name == "demo-photos"
+    photos = False
+    if last_source:
+        from platformdirs import user_cache_dir
+
+        cache = os.environ.get("EDGEUI_CACHE_DIR") or user_cache_dir("edgeui", appauthor=False)
+        # The demo's own folder in the cache (another "demo-photos", on a stick, is the user's).
+        photos = Path(strip_file_scheme(last_source)).expanduser().parent == Path(cache)
+        photos = photos and Path(last_source).name == "demo-photos"
     return bool(last_model) and demo.is_demo_model(last_model), photos
 
 

@@ -411,6 +411,8 @@ class MainWindow(QMainWindow):
         so the list said "loads"); a frame inferred again clears the mark."""
         if not getattr(frame_result, "model_name", ""):
             return  # a preview frame: no model ran
+        if frame_result.model_name != getattr(self._running, "name", frame_result.model_name):
+            return  # a late result of the model before: not this one's failure
         error = getattr(frame_result, "error", None)
         if error is not None:
             self._fail_streak += 1

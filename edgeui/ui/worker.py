@@ -161,8 +161,8 @@ class InferenceWorker(QObject):
         self._last_stats_t = 0.0
         self._last_result_t = 0.0
         self._result_interval = 0.0  # seconds between results, smoothed (inference thread)
-        # Frames whose inference raised (inference thread): the engine counts them among the
-        # processed and in its inference rate; the stats shown leave them out.
+        # Frames whose inference raised (inference thread): while the newest ones fail, the
+        # stats shown leave out the last good rate and latencies.
         self._failed_frames = 0
         self._last_ok_t = 0.0
         self._last_failed_t = 0.0

