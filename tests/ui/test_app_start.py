@@ -155,17 +155,6 @@ def test_a_wayland_display_that_is_gone_is_one_sentence_not_a_qt_abort(tmp_path:
 
 
 # --- the window: what it saves as the last model and source --------------------------------
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    from edgeui.config import Settings
-    from edgeui.ui.main_window import MainWindow
-    from edgeui.ui.worker import InferenceWorker
-
-    worker = InferenceWorker()  # never started: the window's own logic
-    win = MainWindow(worker, Settings(path=tmp_path / "edgeui.toml"))
-    qtbot.addWidget(win)
-    yield win
-    worker.stop()
 
 
 def _model(path: str) -> SimpleNamespace:

@@ -10,28 +10,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QRect
 
 from edgeui.engine.pipeline import PipelineStats
 from edgeui.engine.sources.base import SourceEvent
 from edgeui.engine.stats import Percentiles
-from edgeui.ui.main_window import MainWindow
-from edgeui.ui.worker import InferenceWorker
 
 STREAM = "http://127.0.0.1:9/x"
 RUNTIME = "onnxruntime 1.32.0 · CPUExecutionProvider · auto threads"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from edgeui.config import Settings
-
-    worker = InferenceWorker()  # never started: the window's own logic
-    win = MainWindow(worker, Settings(path=tmp_path / "edgeui.toml"))
-    qtbot.addWidget(win)
-    yield win
-    worker.stop()
 
 
 def _stats(fps: float = 30.0, source: str = "", runtime: str = RUNTIME) -> PipelineStats:

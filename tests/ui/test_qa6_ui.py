@@ -11,27 +11,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 from PySide6.QtGui import QColor, QImage
 
 from edgeui.engine.sources.base import SourceEvent
 from edgeui.engine.types import Classification, Result
-from edgeui.ui.main_window import MainWindow
-from edgeui.ui.worker import InferenceWorker
 
 STREAM = "http://127.0.0.1:9/live.mjpg"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from edgeui.config import Settings
-
-    worker = InferenceWorker()  # never started: the window's own logic
-    win = MainWindow(worker, Settings(path=tmp_path / "edgeui.toml",
-                                      snapshots_dir=str(tmp_path / "snaps")))
-    qtbot.addWidget(win)
-    yield win
-    worker.stop()
 
 
 def _classified(label: str, score: float, image: np.ndarray | None = None,

@@ -16,23 +16,9 @@ from PySide6.QtGui import QColor, QImage
 
 from edgeui.engine.sources.base import SourceEvent
 from edgeui.engine.types import Detections, Result
-from edgeui.ui.main_window import MainWindow
-from edgeui.ui.worker import InferenceWorker
 
 STREAM = "http://127.0.0.1:9/live.mjpg"
 LONG_MODEL = "yolox_nano_coco80_person_forklift_pallet_v3"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from edgeui.config import Settings
-
-    worker = InferenceWorker()  # never started: the window's own logic
-    win = MainWindow(worker, Settings(path=tmp_path / "edgeui.toml",
-                                      snapshots_dir=str(tmp_path / "snaps")))
-    qtbot.addWidget(win)
-    yield win
-    worker.stop()
 
 
 def _shown(window, qtbot, w: int = 1280, h: int = 800) -> None:
