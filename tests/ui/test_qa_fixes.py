@@ -33,7 +33,9 @@ def test_image_folder_is_a_looping_live_slideshow(tmp_path):
         cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((8, 8, 3), i * 40, np.uint8))
     options = controls.source_options(str(tmp_path))
     src = open_source(str(tmp_path), **options)
-    assert src.live and src.loop and src.hold and src.fps >= 25
+    # Live, but a held picture is the same frame each time: enough re-sends for a slider
+    # change to show at once (10 a second), not a camera's 30 that would keep a core busy.
+    assert src.live and src.loop and src.hold and 5 <= src.fps <= 15
     # The user's own pictures are shown (and inferred) as they are: no demo pan or zoom.
     assert not src.motion
     single = controls.source_options(str(tmp_path / "0.png"))
