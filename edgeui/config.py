@@ -172,7 +172,10 @@ class Settings:
                     )
         if "models" in data:
             for model_path, table in _expect(data["models"], dict, "models", source).items():
-                new.models[model_path] = _model_settings(table, model_path, source)
+                # Full paths under today's key (a file from before keys followed the file
+                # system's letter case); a relative one is kept as written (from where?).
+                key = _model_key(model_path) if Path(model_path).is_absolute() else model_path
+                new.models.setdefault(key, _model_settings(table, model_path, source))
         for f in fields(self):
             if f.name not in ("path", "error"):
                 setattr(self, f.name, getattr(new, f.name))

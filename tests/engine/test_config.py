@@ -163,3 +163,15 @@ def test_per_model_settings_ignore_letter_case_where_the_file_system_does(tmp_pa
     s = config.Settings(path=tmp_path / "edgeui.toml")
     s.update_model_settings(tmp_path / "Models" / "Det.onnx", conf=0.7)
     assert s.model_settings(tmp_path / "models" / "det.onnx").conf == 0.7
+
+
+def test_settings_saved_under_an_older_letter_case_are_found_after_the_upgrade(
+        tmp_path, monkeypatch) -> None:  # fmt: skip
+    import edgeui.config as config
+
+    monkeypatch.setattr(config.os.path, "normcase", lambda p: p.lower())  # as on Windows
+    saved = tmp_path / "Models" / "Det.onnx"
+    (tmp_path / "edgeui.toml").write_text(f'[models."{saved.as_posix()}"]\nconf = 0.7\n')
+    s = config.Settings.load(tmp_path / "edgeui.toml")
+    monkeypatch.chdir(tmp_path)
+    assert s.model_settings("Models/Det.onnx").conf == 0.7  # a relative --model finds it

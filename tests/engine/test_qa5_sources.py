@@ -117,6 +117,9 @@ def test_a_password_with_an_unencoded_reserved_character_is_named_not_looked_up(
     ("rtsp://admin:pw@[fe80::1%br-lan]:554/live", "rtsp://***@[fe80::1%br-lan]:554/live"),
     ("rtsp://admin:pw@cam]/live", "rtsp://***@cam]/live"),
     ("['rtsp://admin:pw@cam']", "['rtsp://***@cam']"),
+    # Nothing after the '@' reads as a host at all: hidden up to the last '@' even so.
+    ("rtsp://admin:pw@cam[", "rtsp://***@cam["),
+    ("rtsp://u:p@[a b]/x", "rtsp://***@[a b]/x"),
 ])
 def test_redact_hides_the_whole_password_and_nothing_after_a_path(url, shown):
     from edgeui.engine.sources.base import redact

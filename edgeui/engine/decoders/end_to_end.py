@@ -64,7 +64,7 @@ class EndToEndDecoder:
         # What the model says of itself wins over the shape: a detector's task or a class
         # count other than 6/7 (YOLOv7 end2end with --dynamic-batch is [batch, 7] too).
         said_detector = hints.task == "detection" or (
-            hints.num_classes is not None and hints.num_classes not in (6, 7))
+            hints.num_classes is not None and hints.num_classes > 8)  # 8: 7 + "background"
         if not said_detector and not _can_hold_detections(inputs, tuple(outputs[0].shape)):
             return None
         s = dims(outputs[0])
