@@ -124,6 +124,15 @@ def sample_photos(names: Sequence[str] = DEMO_PHOTOS) -> list[Path]:
     return [root / "data" / n for n in names if (root / "data" / n).is_file()]
 
 
+def demo_photos_path(cache_dir: str | Path | None = None) -> Path:
+    """Where the demo's photo folder lives (made or not): ``demo-photos`` in the cache."""
+    if cache_dir is None:
+        from platformdirs import user_cache_dir
+
+        cache_dir = os.environ.get("EDGEUI_CACHE_DIR") or user_cache_dir("edgeui", appauthor=False)
+    return Path(cache_dir) / "demo-photos"
+
+
 def demo_images_folder(cache_dir: str | Path | None = None) -> Path | None:
     """A folder holding only the demo photos (links or copies), for the slideshow source.
 
@@ -133,11 +142,7 @@ def demo_images_folder(cache_dir: str | Path | None = None) -> Path | None:
     photos = sample_photos()
     if not photos:
         return None
-    if cache_dir is None:
-        from platformdirs import user_cache_dir
-
-        cache_dir = os.environ.get("EDGEUI_CACHE_DIR") or user_cache_dir("edgeui", appauthor=False)
-    folder = Path(cache_dir) / "demo-photos"
+    folder = demo_photos_path(cache_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         wanted = {f"{i:02d}_{photo.name}" for i, photo in enumerate(photos)}

@@ -240,29 +240,6 @@ def configure_app(app: Any) -> None:
     apply_theme(app)
 
 
-def _resumable_source(uri: str) -> bool:
-    """Whether a remembered source is worth opening at start: anything but a local file or
-    folder that is gone (a camera or stream that is not there yet is retried as usual)."""
-    from edgeui.engine.sources.base import is_pattern, source_kind, strip_file_scheme
-
-    try:
-        kind = source_kind(uri)
-    except Exception:
-        return False
-    if kind not in ("video", "images"):
-        return True
-    path = strip_file_scheme(uri)
-    if is_pattern(path):
-        import glob
-
-        from edgeui.engine.sources.images import glob_pattern
-
-        # As the slideshow itself reads it: "**" recursive, an existing "run[3]" folder literal.
-        pattern = glob_pattern(Path(path).expanduser())
-        return any(True for _ in glob.iglob(pattern, recursive=True))
-    return Path(path).expanduser().exists()
-
-
 def _was_the_demo(last_model: str, last_source: str) -> tuple[bool, bool]:
     """Whether the remembered model / source is the demo's own (its model inside the installed
     package, its photos in the cache): when those move (a venv rebuilt, a cache wiped), the
@@ -273,14 +250,9 @@ def _was_the_demo(last_model: str, last_source: str) -> tuple[bool, bool]:
         from edgeui.engine import demo
     except ImportError:
         return False, False
-    photos = False
-    if last_source:
-        from platformdirs import user_cache_dir
-
-        cache = os.environ.get("EDGEUI_CACHE_DIR") or user_cache_dir("edgeui", appauthor=False)
-        # The demo's own folder in the cache (another "demo-photos", on a stick, is the user's).
-        photos = Path(strip_file_scheme(last_source)).expanduser().parent == Path(cache)
-        photos = photos and Path(last_source).name == "demo-photos"
+    # The demo's own folder in the cache (another "demo-photos", on a stick, is the user's).
+    photos = bool(last_source) and Path(
+        strip_file_scheme(last_source)).expanduser() == demo.demo_photos_path()
     return bool(last_model) and demo.is_demo_model(last_model), photos
 
 
@@ -316,7 +288,11 @@ def _start_plan(args: argparse.Namespace, settings: Any) -> StartPlan:
         elif not demo_model_was:
             missing.append(f"the last model, {last_model}")
     if not source and last_source:
-        if _resumable_source(last_source):
+        from edgeui.ui.main_window import _remembered_source
+
+        # Worth opening: anything but a local file or folder that is gone (a camera or a
+        # stream not there yet is retried as usual).
+        if _remembered_source(last_source) is not None:
             source = last_source
         elif not demo_source_was:
             missing.append(f"the last source, {redact(last_source)}")
