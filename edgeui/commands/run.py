@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import re
 import signal
@@ -134,46 +133,6 @@ class SourceWatch:
         return f"{text}; it gave no frame before the run ended."
 
 
-# How far back from a results file's end to look for its last frame id (lines are a few kB;
-# a file can be gigabytes, and only its end is read).
-TAIL_LIMIT = 8 * 2**20
-_TAIL_BLOCK = 64 * 1024
-
-
-def _frame_id_of(line: bytes, kind: str) -> int | None:
-    """The frame id of one complete JSONL or CSV line (None: a header, a torn line)."""
-    try:
-        if kind == "csv":
-            return int(line.split(b",", 1)[0].strip())
-        value = json.loads(line).get("frame_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def last_frame_id(path: str | Path, kind: str) -> int | None:
-    """The frame id of the last good line of a ``--jsonl`` (kind "jsonl") or ``--csv`` file,
-    reading backwards from its end (at most :data:`TAIL_LIMIT` bytes); None when the file is
-    missing or holds none. A torn last line is passed over (``--append`` cuts it off first:
-    :func:`edgeui.engine.record.cut_torn_last_line`)."""
-    try:
-        with Path(path).open("rb") as f:
-            pos = end = f.seek(0, 2)
-            partial = b""  # the start of a line whose beginning lies further back
-            while pos > 0 and end - pos < TAIL_LIMIT:
-                step = min(_TAIL_BLOCK, pos)
-                pos -= step
-                f.seek(pos)
-                lines = (f.read(step) + partial).split(b"\n")
-                partial = lines.pop(0) if pos > 0 else b""
-                for line in reversed(lines):
-                    if line.strip() and (found := _frame_id_of(line, kind)) is not None:
-                        return found
-    except OSError:
-        pass
-    return None
-
-
 _STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1")
 
 
@@ -199,7 +158,7 @@ def append_offset(args: argparse.Namespace) -> int:
     is cut off first, and said so on stderr."""
     if not args.append:
         return 0
-    from edgeui.engine.record import cut_torn_last_line
+    from edgeui.engine.record import cut_torn_last_line, last_frame_id
 
     # Only regular files are read back: opening a FIFO (a log shipper's pipe) for reading
     # would wait for ever for a writer, and a device has no end to read.

@@ -6,8 +6,9 @@ import csv
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from edgeui.engine.pipeline import FrameResult
 from edgeui.errors import EdgeUIError
@@ -89,6 +90,51 @@ def _ours_file(head: bytes, kind: str) -> bool:
     return head.startswith(",".join(CSV_COLUMNS).encode())
 
 
+def _lines_from_end(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int]]:
+    """The lines of an open file, last first, each with the offset it starts at (the first
+    is what follows the last newline, b"" when the file ends with one). Only the last
+    :data:`TAIL_LIMIT` bytes are read; a line whose start lies further back is not given."""
+    pos, partial = end, b""
+    while pos > 0 and end - pos < TAIL_LIMIT:
+        step = min(_TAIL_BLOCK, pos)
+        pos -= step
+        f.seek(pos)
+        parts = (f.read(step) + partial).split(b"\n")
+        starts, offset = [], pos
+        for part in parts:
+            starts.append(offset)
+            offset += len(part) + 1
+        if pos > 0:  # the first part's start lies further back: read with the next block
+            partial, parts, starts = parts[0], parts[1:], starts[1:]
+        yield from zip(reversed(parts), reversed(starts), strict=True)
+
+
+def last_frame_id(path: str | Path, kind: str) -> int | None:
+    """The frame id of the last good line of a ``--jsonl`` (kind "jsonl") or ``--csv`` file,
+    reading backwards from its end (at most :data:`TAIL_LIMIT` bytes); None when the file is
+    missing or holds none. A torn last line is passed over (``--append`` cuts it off first:
+    :func:`cut_torn_last_line`)."""
+    try:
+        with Path(path).open("rb") as f:
+            for line, _ in _lines_from_end(f, f.seek(0, 2)):
+                if line.strip() and (found := _frame_id_of(line, kind)) is not None:
+                    return found
+    except OSError:
+        pass
+    return None
+
+
+def _frame_id_of(line: bytes, kind: str) -> int | None:
+    """The frame id of one complete JSONL or CSV line (None: a header, a torn line)."""
+    try:
+        if kind == "csv":
+            return int(line.split(b",", 1)[0].strip())
+        value = json.loads(line).get("frame_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def cut_torn_last_line(path: str | Path, kind: str) -> bool:
     """Before appending to a ``--jsonl`` (kind "jsonl") or ``--csv`` results file: a last line
     with no newline is our own write cut short by a killed run (``{"frame_id": 10, "timest``);
@@ -99,29 +145,19 @@ def cut_torn_last_line(path: str | Path, kind: str) -> bool:
     line that can only be the start of ours is cut (:func:`_ours`): never another tool's."""
     try:
         with Path(path).open("rb+") as f:
-            pos = end = f.seek(0, 2)
-            tail = b""  # the bytes after the file's last newline, which starts at pos
-            found = False
-            while pos > 0 and not found and end - pos < TAIL_LIMIT:
-                step = min(_TAIL_BLOCK, pos)
-                pos -= step
-                f.seek(pos)
-                block = f.read(step)
-                cut = block.rfind(b"\n")
-                found = cut >= 0
-                tail = block[cut + 1:] + tail
-                pos += cut + 1
-            if not tail:
-                return False
-            too_long = not found and pos > 0
+            end = f.seek(0, 2)
+            last = next(_lines_from_end(f, end), None)  # None: longer than we read back
+            if end == 0 or (last is not None and not last[0]):
+                return False  # empty, or it ends with a newline
             f.seek(0)
             head = f.read(len(",".join(CSV_COLUMNS)) + 2)  # the file's own first line
-            ours = _ours(tail, kind) and (pos == 0 or _ours_file(head, kind))
-            if too_long or _complete(tail, kind) or not ours:
+            if last is None or _complete(last[0], kind) or not (
+                    _ours(last[0], kind) and (last[1] == 0 or _ours_file(head, kind))):
                 # Kept: a whole record missing its newline, or a line that is not ours.
                 f.seek(0, 2)
                 f.write(b"\n")
                 return False
+            tail, pos = last
             f.truncate(pos)
             return bool(tail.strip())
     except OSError:

@@ -143,7 +143,7 @@ def test_run_append_to_stdout_is_refused(det_model, capsys) -> None:
 
 
 def test_last_frame_id_reads_long_lines_from_the_end(tmp_path) -> None:
-    from edgeui.commands.run import last_frame_id
+    from edgeui.engine.record import last_frame_id
 
     path = tmp_path / "big.jsonl"
     pad = "x" * 200_000  # longer than one read from the end
