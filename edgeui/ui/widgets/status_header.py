@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from edgeui.engine.sources.base import redact
+from edgeui.engine.sources.base import credentials_end, redact
 from edgeui.ui.widgets.live_text import LiveText
 from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
 
@@ -38,13 +38,8 @@ def stream_host(uri: str) -> str:
     holding '/', '?', '#', '@' or a space that a URL should have percent-encoded
     (``rtsp://admin:ab/cd@cam/live`` is "cam", not "admin:ab"); "" when there is none."""
     rest = redact(str(uri)).split("://", 1)[-1]
-    # User info ends at its last '@' followed by a host; an '@' after a '/' may still end
-    # a password holding a '/': the host is after the last '@' that a host follows.
-    for at in reversed([i for i, ch in enumerate(rest) if ch == "@"]):
-        host = re.split(r"[/?#]", rest[at + 1:], maxsplit=1)[0]
-        if _HOST.fullmatch(host):
-            return host
-    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    # The credentials end where redact() ends them (an '@' in a path or query is not theirs).
+    host = re.split(r"[/?#]", rest[credentials_end(rest) + 1:], maxsplit=1)[0]
     return host if _HOST.fullmatch(host) else ""
 
 
