@@ -76,14 +76,15 @@ def misplaced_credentials(url: str) -> bool:
     if not sep or not scheme:
         return False
     end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    if credentials_end(rest) < end:  # none, or inside the authority: FFmpeg reads them right
+    at = credentials_end(rest)
+    if at < end:  # none, or inside the authority: FFmpeg reads them right
         return False
     authority = rest[:end]
     if ":" in authority:
         if _HOST_PORT.fullmatch(authority) and rest[end] == "/":
             # "cam:8080/snap/a@b.jpg" or "admin:1234/ab@cam/live"? The second only when a
             # host with a port or a path follows the '@' (a camera's address, not a file).
-            return bool(_HOST_THEN_PATH.match(rest, credentials_end(rest) + 1))
+            return bool(_HOST_THEN_PATH.match(rest, at + 1))
         return True
     return rest[end] == "#"
 
