@@ -161,9 +161,8 @@ class InferenceWorker(QObject):
         self._last_stats_t = 0.0
         self._last_result_t = 0.0
         self._result_interval = 0.0  # seconds between results, smoothed (inference thread)
-        # Frames whose inference raised (inference thread): while the newest ones fail, the
-        # stats shown leave out the last good rate and latencies.
-        self._failed_frames = 0
+        # When a frame last inferred / last raised (inference thread): while the newest ones
+        # fail, the stats shown leave out the last good rate and latencies.
         self._last_ok_t = 0.0
         self._last_failed_t = 0.0
         self._due = 0.0  # when the next delivery is due on the refresh schedule (GUI thread)
@@ -370,7 +369,6 @@ class InferenceWorker(QObject):
                 self._result_interval else gap
         self._last_result_t = now
         if getattr(frame_result, "error", None) is not None:
-            self._failed_frames += 1
             self._last_failed_t = now
         elif getattr(frame_result, "result", None) is not None:
             self._last_ok_t = now
@@ -399,9 +397,8 @@ class InferenceWorker(QObject):
         inferred for FAILING_S): the rate is 0 and the inference stages are left out, so the
         panel and the header say "–" rather than the last good frames' numbers. (The engine
         counts a frame whose model raised as an error, never as processed or inferred.)"""
-        if not self._failed_frames or not dataclasses.is_dataclass(stats):
-            return stats
-        if not (self._last_failed_t > self._last_ok_t and now - self._last_ok_t >= FAILING_S):
+        failing = self._last_failed_t > self._last_ok_t and now - self._last_ok_t >= FAILING_S
+        if not failing or not dataclasses.is_dataclass(stats):
             return stats
         changes: dict[str, Any] = {
             "inference_fps": 0.0,
