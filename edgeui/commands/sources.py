@@ -24,6 +24,8 @@ def main(args: argparse.Namespace) -> int:
               "rtsp:// or http(s):// URLs, or synthetic.")
         return 0
     for cam in cameras:
+        where = f"index {cam.path}" if cam.path.isdigit() else cam.path
+        usb = f", USB {cam.usb_id}" if cam.usb_id else ""
         formats = f"  formats: {', '.join(cam.formats)}" if cam.formats else ""
-        print(f"{cam.name}\n  --source {cam.source}  ({cam.path}){formats}")
+        print(f"{cam.name}\n  --source {cam.source}  ({where}{usb}){formats}")
     return 0

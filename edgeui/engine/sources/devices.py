@@ -2,17 +2,21 @@
 
 Linux: /sys/class/video4linux/*/name and the /dev/v4l/by-id symlinks (which carry the USB
 serial and survive re-plugging into another port), plus the pixel formats the driver
-lists (VIDIOC_ENUM_FMT, no streaming). Other platforms: OpenCV probing of a few indices
-with the platform's backend, only when asked. Everything platform-specific is imported
-inside functions, so this module imports anywhere.
+lists (VIDIOC_ENUM_FMT, no streaming). Windows and macOS: cv2-enumerate-cameras (Media
+Foundation / AVFoundation) gives names, USB ids and device ids in OpenCV's index order,
+without opening a camera; only where it is missing or fails are a few indices opened, and
+only when asked. Everything platform-specific is imported inside functions, so this module
+imports anywhere.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import sys
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,8 @@ _VIDIOC_QUERYCAP = 0x80685600  # _IOR('V', 0, struct v4l2_capability), 104 bytes
 _VIDIOC_ENUM_FMT = 0xC0405602  # _IOWR('V', 2, struct v4l2_fmtdesc), 64 bytes
 _BUF_TYPE_VIDEO_CAPTURE = 1
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class CameraInfo:
@@ -36,11 +42,19 @@ class CameraInfo:
     index: int
     stable_id: str | None = None  # /dev/v4l/by-id/... link: survives re-plugging
     formats: tuple[str, ...] = ()  # FOURCCs the driver lists, where the platform tells
+    usb_id: str | None = None  # "046d:085c" (vendor:product), where the platform tells
+    device_id: str | None = None  # Windows: device instance path; macOS: AVFoundation uniqueID
+    # ``camera:<name>`` or ``camera:<usb id>`` when that finds this camera and no other
+    # (set by the listing, which sees the other cameras).
+    stable_source: str | None = None
 
     @property
     def source(self) -> str:
-        """The most stable ``--source`` value for this camera."""
-        return f"camera:{Path(self.stable_id).name}" if self.stable_id else self.path
+        """The most stable ``--source`` value for this camera: the by-id link (it carries the
+        serial), else a name or USB id no other camera has, else the path or index."""
+        if self.stable_id:
+            return f"camera:{Path(self.stable_id).name}"
+        return self.stable_source or self.path
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -131,6 +145,56 @@ def list_linux_cameras(sys_root: Path = SYS_VIDEO4LINUX, by_id: Path = DEV_BY_ID
     return cameras
 
 
+def with_stable_sources(cameras: list[CameraInfo]) -> list[CameraInfo]:
+    """The cameras, each with ``camera:<name>`` (else ``camera:<usb id>``) as its stable
+    source where no other camera shares it: unlike an index or /dev/videoN, which follow
+    the order cameras were plugged in, these survive re-plugging into another port."""
+    names = Counter(c.name.lower() for c in cameras)
+    usb_ids = Counter(c.usb_id for c in cameras if c.usb_id)
+    out = []
+    for cam in cameras:
+        stable = None
+        if names[cam.name.lower()] == 1 and cam.name.strip() and not cam.name.isdigit():
+            stable = f"camera:{cam.name}"  # all digits would read as an index
+        elif cam.usb_id and usb_ids[cam.usb_id] == 1:
+            stable = f"camera:{cam.usb_id}"
+        out.append(replace(cam, stable_source=stable))
+    return out
+
+
+def _usb_id(vid: Any, pid: Any) -> str | None:
+    try:
+        return f"{int(vid):04x}:{int(pid):04x}" if vid is not None and pid is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def enumerated_cameras() -> list[CameraInfo] | None:
+    """Windows and macOS: the cameras the platform's capture backend lists, in OpenCV's index
+    order, without opening any; None where cv2-enumerate-cameras is missing or fails."""
+    try:
+        from cv2_enumerate_cameras import enumerate_cameras
+    except Exception as exc:  # not installed, or its platform bindings (pyobjc) are not
+        log.debug("cv2-enumerate-cameras unavailable: %s", exc)
+        return None
+    try:
+        found = list(enumerate_cameras(backend()))
+    except Exception as exc:  # a backend it does not support, a COM / AVFoundation error
+        log.warning("camera enumeration failed: %s", exc)
+        return None
+    cameras = []
+    for cam in found:
+        index = int(cam.index)
+        cameras.append(CameraInfo(
+            name=str(cam.name or "").strip() or f"Camera {index}",
+            path=str(index),
+            index=index,
+            usb_id=_usb_id(getattr(cam, "vid", None), getattr(cam, "pid", None)),
+            device_id=str(cam.path) if getattr(cam, "path", None) else None,
+        ))
+    return cameras
+
+
 def _node_number(name: str) -> int:
     digits = "".join(ch for ch in name if ch.isdigit())
     return int(digits) if digits else -1
@@ -154,12 +218,16 @@ def probe_cameras(max_index: int = 4) -> list[CameraInfo]:
 def list_cameras(probe: bool = True) -> list[CameraInfo]:
     """The cameras on this machine (an empty list where there are none)."""
     if sys.platform.startswith("linux"):
-        return list_linux_cameras()
-    return probe_cameras() if probe else []
+        return with_stable_sources(list_linux_cameras())
+    cameras = enumerated_cameras()
+    if cameras is None:
+        cameras = probe_cameras() if probe else []
+    return with_stable_sources(cameras)
 
 
 def find_camera(query: str, cameras: list[CameraInfo] | None = None) -> CameraInfo | None:
-    """The camera whose by-id name, name or path matches ``query`` (exact, then substring)."""
+    """The camera whose by-id name, name, USB id, device id or path matches ``query`` (exact,
+    then substring; case-insensitive)."""
     cams = list_cameras(probe=False) if cameras is None else cameras
     q = query.strip().lower()
     if not q:
@@ -169,6 +237,7 @@ def find_camera(query: str, cameras: list[CameraInfo] | None = None) -> CameraIn
         out = [c.name.lower(), c.path.lower()]
         if c.stable_id:
             out += [c.stable_id.lower(), Path(c.stable_id).name.lower()]
+        out += [key.lower() for key in (c.usb_id, c.device_id) if key]
         return out
 
     for cam in cams:

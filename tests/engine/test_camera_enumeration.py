@@ -1,0 +1,126 @@
+"""Cameras on Windows and macOS: names and USB ids from cv2-enumerate-cameras, never opened.
+
+The library is installed only on those platforms; here a stand-in module answers as it
+does there (OpenCV's per-backend indices, names, device paths, vendor and product ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import types
+from typing import Any
+
+import cv2
+import pytest
+
+from edgeui.commands import sources as sources_command
+from edgeui.engine.sources import SourceUnavailable, devices
+from edgeui.engine.sources.camera import CameraSource
+from edgeui.engine.sources.devices import find_camera, list_cameras
+
+_C920_PATH = r"\\?\usb#vid_046d&pid_082d&mi_00#7&2b5c1a3&0&0000#{e5323777-f976}\global"
+
+
+def _entry(index: int, name: str, path: str | None = None, vid: int | None = None,
+           pid: int | None = None) -> Any:
+    return types.SimpleNamespace(index=index, name=name, path=path, vid=vid, pid=pid)
+
+
+@pytest.fixture
+def windows(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """sys.platform is win32 and the library lists what ``seen["cameras"]`` holds; opening
+    a camera to find it fails the test."""
+    seen: dict[str, Any] = {"apis": [], "cameras": []}
+
+    def enumerate_cameras(api: int = 0) -> list[Any]:
+        seen["apis"].append(api)
+        return list(seen["cameras"])
+
+    module = types.ModuleType("cv2_enumerate_cameras")
+    module.enumerate_cameras = enumerate_cameras  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cv2_enumerate_cameras", module)
+    monkeypatch.setattr(sys, "platform", "win32")
+
+    def no_probing(*_args: Any, **_kwargs: Any) -> list[Any]:
+        raise AssertionError("a camera was opened to find it")
+
+    monkeypatch.setattr(devices, "probe_cameras", no_probing)
+    return seen
+
+
+def test_windows_lists_cameras_by_name_from_the_capture_backend_without_opening_any(
+    windows: dict[str, Any],
+) -> None:
+    windows["cameras"] = [
+        _entry(0, "Integrated Webcam", r"\\?\usb#vid_0c45&pid_6a1b", 0x0C45, 0x6A1B),
+        _entry(1, "HD Pro Webcam C920", _C920_PATH, 0x046D, 0x082D),
+    ]
+    cams = list_cameras()
+    assert windows["apis"] == [cv2.CAP_MSMF]  # the backend CameraSource opens with
+    assert [(c.name, c.index, c.path) for c in cams] == [
+        ("Integrated Webcam", 0, "0"), ("HD Pro Webcam C920", 1, "1")]
+    # Stable: the name follows the camera to another USB port; the index does not.
+    assert [c.source for c in cams] == ["camera:Integrated Webcam", "camera:HD Pro Webcam C920"]
+    assert cams[1].usb_id == "046d:082d"
+    assert cams[1].device_id == _C920_PATH
+    assert find_camera("046D:082D", cams) is cams[1]
+    assert find_camera("c920", cams) is cams[1]
+    assert find_camera(_C920_PATH.upper(), cams) is cams[1]
+
+
+def test_twin_cameras_get_their_usb_id_or_else_their_index(windows: dict[str, Any]) -> None:
+    windows["cameras"] = [
+        _entry(0, "USB Camera", None, 0x1BCF, 0x2284),
+        _entry(1, "USB Camera", None, 0x32E4, 0x9230),
+        _entry(2, "Game Capture", None, 0x0FD9, 0x0066),
+        _entry(3, "Game Capture", None, 0x0FD9, 0x0066),
+        _entry(4, "", None),
+    ]
+    cams = list_cameras()
+    assert [c.source for c in cams] == [
+        "camera:1bcf:2284", "camera:32e4:9230", "2", "3", "camera:Camera 4"]
+
+
+def test_camera_name_source_opens_the_enumerated_index(windows: dict[str, Any]) -> None:
+    windows["cameras"] = [_entry(0, "OBS Virtual Camera"),
+                          _entry(1, "HD Pro Webcam C920", _C920_PATH, 0x046D, 0x082D)]
+    assert CameraSource("camera:HD Pro Webcam C920")._target() == 1
+    assert CameraSource("camera:046d:082d")._target() == 1
+    windows["cameras"] = windows["cameras"][:1]  # unplugged: the open is retried later
+    with pytest.raises(SourceUnavailable, match="no camera with this name"):
+        CameraSource("camera:HD Pro Webcam C920")._target()
+
+
+@pytest.mark.parametrize("failure", ["missing", "raises"])
+def test_without_the_library_cameras_are_probed_only_when_asked(
+    windows: dict[str, Any], monkeypatch: pytest.MonkeyPatch, failure: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if failure == "missing":  # e.g. pyobjc absent on a macOS install
+        monkeypatch.setitem(sys.modules, "cv2_enumerate_cameras", None)
+    else:
+        def broken(api: int = 0) -> list[Any]:
+            raise OSError("CoInitializeEx failed")
+
+        monkeypatch.setattr(sys.modules["cv2_enumerate_cameras"], "enumerate_cameras", broken)
+    probed = [devices.CameraInfo(name="Camera 0", path="0", index=0)]
+    monkeypatch.setattr(devices, "probe_cameras", lambda *a, **k: probed)
+    assert list_cameras(probe=False) == []
+    assert [c.source for c in list_cameras(probe=True)] == ["camera:Camera 0"]
+    if failure == "raises":
+        assert "CoInitializeEx failed" in caplog.text
+
+
+def test_sources_command_names_index_and_usb_id(
+    windows: dict[str, Any], capsys: pytest.CaptureFixture[str],
+) -> None:
+    windows["cameras"] = [_entry(0, "HD Pro Webcam C920", _C920_PATH, 0x046D, 0x082D)]
+    assert sources_command.main(argparse.Namespace(json=False, no_probe=True)) == 0
+    out = capsys.readouterr().out
+    assert "--source camera:HD Pro Webcam C920  (index 0, USB 046d:082d)" in out
+    assert sources_command.main(argparse.Namespace(json=True, no_probe=True)) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["source"] == "camera:HD Pro Webcam C920"
+    assert entry["usb_id"] == "046d:082d" and entry["device_id"] == _C920_PATH
