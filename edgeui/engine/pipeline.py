@@ -81,6 +81,9 @@ class FrameResult:
     model_name: str
     error: str | None = None
     runtime: str = ""
+    # The model object that made it: two models may share a name (two folders' best.onnx), so
+    # "is this a late result of the model before?" is asked of the object, not the name.
+    model: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -477,13 +480,13 @@ class Pipeline:
             post = (t3 - t2) * 1e3 if t2 else 0.0
             e2e = (time.monotonic() - frame.monotonic) * 1e3
             timings = StageTimings(capture_ms, pre, inf, post, e2e)
-            return FrameResult(frame, None, timings, name, str(exc), self._runtime)
+            return FrameResult(frame, None, timings, name, str(exc), self._runtime, model)
         pre, inf, post = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
         if is_dataclass(result):
             result = replace(result, timings=Timings(pre, inf, post))
         e2e = (time.monotonic() - frame.monotonic) * 1e3
         return FrameResult(frame, result, StageTimings(capture_ms, pre, inf, post, e2e), name,
-                           None, self._runtime)
+                           None, self._runtime, model)
 
     def _deliver(self, fr: FrameResult) -> None:
         preview = fr.result is None and fr.error is None and not fr.model_name

@@ -382,8 +382,7 @@ class MainWindow(QMainWindow):
 
     def on_result(self, frame_result: Any) -> None:
         # A result still on its way from the model before does not vouch for this one.
-        of_this_model = getattr(frame_result, "model_name", None) == getattr(
-            self._running, "name", None)
+        of_this_model = self._running is not None and self._made_by_running(frame_result)
         if self._model_to_remember is not None and of_this_model and self.settings is not None \
                 and getattr(frame_result, "result", None) is not None:  # fmt: skip
             self.settings.last_model, self._model_to_remember = self._model_to_remember, None
@@ -406,12 +405,21 @@ class MainWindow(QMainWindow):
         self.view.show_frame_result(frame_result)
         self.results.show_result(frame_result)
 
+    def _made_by_running(self, frame_result: Any) -> bool:
+        """Whether the running model made this result, not the one before (which may have
+        the same name: two folders' best.onnx); by name only for results that do not say
+        which model object made them."""
+        model = getattr(frame_result, "model", None)
+        if model is not None:
+            return model is self._running
+        return getattr(frame_result, "model_name", None) == getattr(self._running, "name", None)
+
     def _track_failures(self, frame_result: Any) -> None:
         """A model whose every frame raises is marked failing in the model list (it loaded,
         so the list said "loads"); a frame inferred again clears the mark."""
         if not getattr(frame_result, "model_name", ""):
             return  # a preview frame: no model ran
-        if frame_result.model_name != getattr(self._running, "name", frame_result.model_name):
+        if self._running is not None and not self._made_by_running(frame_result):
             return  # a late result of the model before: not this one's failure
         error = getattr(frame_result, "error", None)
         if error is not None:

@@ -359,10 +359,11 @@ def test_set_model_loads_in_the_inference_thread_and_survives_a_bad_loader() -> 
     n = len(rec.results)
     rec.wait(lambda: len(rec.results) >= n + 2)
     assert rec.results[-1].model_name == "first"  # the previous model keeps running
-    second = FakeModel(name="second")
+    second = FakeModel(name="first")  # a same-named model from another folder
     p.set_model(lambda: second)
-    rec.wait(lambda: any(r.model_name == "second" for r in rec.results[-3:]))
+    rec.wait(lambda: any(r.model is second for r in rec.results[-3:]))
     p.stop()
+    assert {id(r.model) for r in rec.results} == {id(first), id(second)}  # says which made it
     assert rec.models[-1] == (second, run_thread)
     assert second.thread_ids == {run_thread}
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -162,7 +163,8 @@ def _model(path: str) -> SimpleNamespace:
                            thresholds=None)
 
 
-def _result_of(model_name: str, ok: bool = True) -> SimpleNamespace:
+def _result_of(model_name: str, ok: bool = True, model: Any = None) -> SimpleNamespace:
+    """A result as the pipeline delivers it; ``model``: the model object that made it."""
     from edgeui.engine.types import Classification, Result
 
     frame = SimpleNamespace(image=np.zeros((48, 64, 3), np.uint8), source="synthetic",
@@ -170,7 +172,7 @@ def _result_of(model_name: str, ok: bool = True) -> SimpleNamespace:
     result = Result("classification", 64, 48, classes=(Classification(1, "cat", 0.9),)) \
         if ok else None  # fmt: skip
     return SimpleNamespace(frame=frame, result=result, model_name=model_name,
-                           error=None if ok else "boom", timings=None, runtime="")
+                           error=None if ok else "boom", timings=None, runtime="", model=model)
 
 
 def test_a_model_is_remembered_once_it_gave_a_result_by_its_full_path(window, tmp_path,
@@ -278,6 +280,23 @@ def test_a_users_own_demo_photos_folder_is_not_taken_for_the_demos(fake_demo, tm
     ours = str(tmp_path / "cache" / "demo-photos")  # the demo's own, wiped with the cache
     plan = _start_plan(args(), remembered(str(model), ours))
     assert not plan.stand_in_source and plan.message == ""
+
+
+def test_a_late_result_of_a_same_named_model_from_another_folder_vouches_for_nothing(
+        window, tmp_path) -> None:
+    """Two folders' best.onnx (a retrained model next to the old one): a result the old one
+    made before the switch neither makes the new one the last model nor clears its failure."""
+    old = _model(str(tmp_path / "v1" / "best.onnx"))
+    new = _model(str(tmp_path / "v2" / "best.onnx"))
+    window.on_model_changed(old)
+    window.on_result(_result_of("best", model=old))
+    window.on_model_changed(new)
+    for _ in range(3):
+        window.on_result(_result_of("best", ok=False, model=new))  # the new one fails
+    window.on_result(_result_of("best", model=old))  # queued before the switch
+    assert window.settings.last_model == str(tmp_path / "v1" / "best.onnx")
+    window.close()
+    assert window.settings.last_model == str(tmp_path / "v1" / "best.onnx")
 
 
 def test_late_failures_of_the_previous_model_are_not_the_new_ones(window, tmp_path) -> None:
