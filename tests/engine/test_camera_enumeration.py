@@ -1,7 +1,8 @@
-"""Cameras on Windows and macOS: names and USB ids from cv2-enumerate-cameras, never opened.
+"""Camera enumeration: names and USB ids, and the --source that survives re-plugging.
 
-The library is installed only on those platforms; here a stand-in module answers as it
-does there (OpenCV's per-backend indices, names, device paths, vendor and product ids).
+Windows and macOS use cv2-enumerate-cameras, installed only there; here a stand-in module
+answers as it does there (OpenCV's per-backend indices, names, device paths, vendor and
+product ids).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import json
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -18,7 +20,12 @@ import pytest
 from edgeui.commands import sources as sources_command
 from edgeui.engine.sources import SourceUnavailable, devices
 from edgeui.engine.sources.camera import CameraSource
-from edgeui.engine.sources.devices import find_camera, list_cameras
+from edgeui.engine.sources.devices import (
+    find_camera,
+    list_cameras,
+    list_linux_cameras,
+    with_stable_sources,
+)
 
 _C920_PATH = r"\\?\usb#vid_046d&pid_082d&mi_00#7&2b5c1a3&0&0000#{e5323777-f976}\global"
 
@@ -124,3 +131,27 @@ def test_sources_command_names_index_and_usb_id(
     (entry,) = json.loads(capsys.readouterr().out)
     assert entry["source"] == "camera:HD Pro Webcam C920"
     assert entry["usb_id"] == "046d:082d" and entry["device_id"] == _C920_PATH
+
+
+def test_linux_reads_usb_ids_from_sysfs_and_suggests_names_for_cameras_without_by_id(
+    tmp_path: Path,
+) -> None:
+    sys_root, by_id, dev, usb = (tmp_path / d for d in ("sys", "by-id", "dev", "usb"))
+    for d in (sys_root, by_id, dev):
+        d.mkdir()
+    interface = usb / "1-1" / "1-1:1.0"  # the device link leads to the USB interface
+    interface.mkdir(parents=True)
+    (usb / "1-1" / "idVendor").write_text("04F2\n")
+    (usb / "1-1" / "idProduct").write_text("b6d9\n")
+    for n, name in ((0, "HD Pro Webcam C920"), (2, "Integrated Camera"), (4, "unicam")):
+        (sys_root / f"video{n}").mkdir()
+        (sys_root / f"video{n}" / "name").write_text(name + "\n")
+        (dev / f"video{n}").touch()
+    (sys_root / "video2" / "device").symlink_to(interface)
+    (by_id / "usb-046d_HD_Pro_Webcam_C920_ABC123-video-index0").symlink_to(dev / "video0")
+    cams = with_stable_sources(list_linux_cameras(sys_root, by_id, dev, query=False))
+    assert [c.usb_id for c in cams] == [None, "04f2:b6d9", None]  # unicam: a CSI camera
+    assert [c.source for c in cams] == [
+        "camera:usb-046d_HD_Pro_Webcam_C920_ABC123-video-index0",  # by-id carries the serial
+        "camera:Integrated Camera", "camera:unicam"]  # not /dev/video2: that follows plug order
+    assert find_camera("04f2:b6d9", cams) is cams[1]

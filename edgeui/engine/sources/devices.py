@@ -1,8 +1,8 @@
 """Camera enumeration without opening a window: ``edgeui sources`` and ``camera:<name>``.
 
-Linux: /sys/class/video4linux/*/name and the /dev/v4l/by-id symlinks (which carry the USB
-serial and survive re-plugging into another port), plus the pixel formats the driver
-lists (VIDIOC_ENUM_FMT, no streaming). Windows and macOS: cv2-enumerate-cameras (Media
+Linux: /sys/class/video4linux/*/name, USB ids and the /dev/v4l/by-id symlinks (which
+carry the USB serial and survive re-plugging into another port), plus the pixel formats
+the driver lists (VIDIOC_ENUM_FMT, no streaming). Windows and macOS: cv2-enumerate-cameras (Media
 Foundation / AVFoundation) gives names, USB ids and device ids in OpenCV's index order,
 without opening a camera; only where it is missing or fails are a few indices opened, and
 only when asked. Everything platform-specific is imported inside functions, so this module
@@ -141,8 +141,23 @@ def list_linux_cameras(sys_root: Path = SYS_VIDEO4LINUX, by_id: Path = DEV_BY_ID
             index=_node_number(node.name),
             stable_id=links.get(node.name),
             formats=formats,
+            usb_id=_linux_usb_id(node),
         ))
     return cameras
+
+
+def _linux_usb_id(node: Path) -> str | None:
+    """vendor:product of a USB camera: sysfs's ``device`` link leads to the USB interface,
+    whose parent (the device) holds idVendor and idProduct; None for other buses (CSI)."""
+    try:
+        interface = Path(os.path.realpath(node / "device"))
+    except OSError:
+        return None
+    for usb_device in (interface, interface.parent):
+        vendor, product = _read_text(usb_device / "idVendor"), _read_text(usb_device / "idProduct")
+        if vendor and product:
+            return f"{vendor.lower()}:{product.lower()}"
+    return None
 
 
 def with_stable_sources(cameras: list[CameraInfo]) -> list[CameraInfo]:
