@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from edgeui.commands.camera_options import add_camera_arguments, camera_options_from_args
 from edgeui.commands.common import (
     add_model_arguments,
     model_options_from_args,
@@ -26,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="measured frames per phase (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured frames first")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_camera_arguments(parser)
     add_model_arguments(parser)
 
 
@@ -35,7 +37,8 @@ def main(args: argparse.Namespace) -> int:
     from edgeui.engine.probe import ensure_loadable
     from edgeui.engine.sources import open_source
 
-    source_options = bench_source_options(args.source)
+    source_options = {**bench_source_options(args.source),
+                      **camera_options_from_args(args, args.source)}
     open_source(args.source, **source_options)  # a bad source fails before the long part
     options = model_options_from_args(args)
 

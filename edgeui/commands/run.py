@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edgeui.commands.camera_options import add_camera_arguments, camera_options_from_args
 from edgeui.commands.common import (
     add_model_arguments,
     model_options_from_args,
@@ -60,11 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stall-timeout", type=positive_float, default=5.0, metavar="S",
                         help="reconnect when no new frame came for S seconds (default 5); a "
                         "camera's or stream's read waits this long for the next frame")
+    add_camera_arguments(parser)
     add_model_arguments(parser)
 
 
 def source_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = camera_options_from_args(args, args.source)
     if args.loop:
         options["loop"] = True
     if args.every_frame:

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "rate, fewer while inference runs flat out); lower leaves more CPU to "
                         "inference on small devices")
     p.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
+    from edgeui.commands.camera_options import add_camera_arguments
+
+    add_camera_arguments(p)  # for every camera opened, whoever picks it
     return p
 
 
@@ -381,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from edgeui.commands.camera_options import camera_options_from_args
     from edgeui.engine import probe
     from edgeui.ui.main_window import MainWindow
     from edgeui.ui.worker import InferenceWorker
@@ -403,6 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model, options, source, source_options, message = plan[:5]
     worker = InferenceWorker(source=source)
     window = MainWindow(worker, settings)
+    window.camera_request = camera_options_from_args(args)
     window.stand_in_for_remembered(model if plan.stand_in_model else None,
                                    source if plan.stand_in_source else None)
     # A script taking a screenshot must be able to tell that the model it named never ran.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,14 @@ SLIDESHOW_FPS = 10.0
 SLIDESHOW_HOLD_S = 3.0  # ...each photo held this long, then the next, looping
 
 
-def source_options(uri: str) -> dict[str, Any]:
+def source_options(uri: str, camera: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The app's open options for a source, whoever picks it (unlike the CLI's, which run once).
 
     A folder or glob is a looping slideshow and a single image is held and re-sent (so
     slider changes show at once), each picture exactly as the file has it — never panned
     or zoomed, so the app's results match `edgeui infer` on the same file; a video file
-    loops (kiosk and demo use); cameras, streams and the test pattern need nothing. Only the
+    loops (kiosk and demo use); a camera is asked for ``camera`` (the size, rate and pixel
+    format given on the command line), streams and the test pattern need nothing. Only the
     built-in demo photos drift slowly, to look live.
     """
     uri = str(uri)
@@ -93,6 +95,8 @@ def source_options(uri: str) -> dict[str, Any]:
         return {"fps": SLIDESHOW_FPS, "hold": SLIDESHOW_HOLD_S, "loop": True}
     if kind == "video":
         return {"loop": True}
+    if kind == "camera":
+        return dict(camera or {})
     return {}
 
 

@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         self._pending_model: str | None = None
         self._latest: Any = None
         self._running: Any = None  # the model the worker runs now (None: preview only)
+        # What every camera opened in this window is asked for (--camera-size/-fps/-format).
+        self.camera_request: dict[str, Any] = {}
         self.setWindowTitle("edgeui")
         self.setAcceptDrops(True)
         self._source_state_text: str | None = None
@@ -648,7 +650,7 @@ class MainWindow(QMainWindow):
 
     def set_source(self, uri: str, options: dict[str, Any] | None = None) -> None:
         if options is None:
-            options = controls.source_options(uri)
+            options = controls.source_options(uri, self.camera_request)
         if self.worker.set_source(uri, options or None) is False:
             # It could not even be made (a folder with no images): the card says why, the
             # current source runs on, and nothing here changes (nor is remembered).

@@ -126,6 +126,22 @@ def test_systemd_unit_appends_to_its_results_file() -> None:
     assert "--jsonl /var/lib/edgeui/results.jsonl" in text and "--append" in text
 
 
+def test_systemd_units_command_line_is_one_edgeui_run_accepts() -> None:
+    import argparse
+    import shlex
+
+    from edgeui.commands import run as run_command
+
+    unit = (Path(__file__).resolve().parents[2] / "packaging/systemd/edgeui-run.service")
+    line = unit.read_text().split("ExecStart=", 1)[1].split("\nStateDirectory", 1)[0]
+    argv = shlex.split(line.replace("\\\n", " "))
+    assert argv[:2] == ["/opt/edgeui/.venv/bin/edgeui", "run"]
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    run_command.add_arguments(parser)
+    args = parser.parse_args(argv[2:])
+    assert run_command.source_options(args)["fourcc"] == "MJPG"
+
+
 # --- 16: the user's label list must be able to label the model's classes ------------------
 
 @pytest.mark.parametrize("names", [["a"], ["n0", "n1", "n2", "n3", "n4", "n5"]])

@@ -32,10 +32,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import sys
 import threading
 from pathlib import Path
 from time import monotonic
+from typing import Any
 
 import cv2
 
@@ -58,6 +60,52 @@ OPEN_TIMEOUT = 5.0  # seconds an open with parameters may take
 # (or at OPEN_TIMEOUT) reached the device with its timeout in force.
 PARAMETER_REFUSAL_S = 0.5
 _takes_open_parameters: set[int] = set()  # backends that opened a camera with parameters
+# A frame rate read back within this of the one asked for is the one asked for (drivers
+# report 29.97 for 30, or the nearest interval they can time).
+_FPS_TOLERANCE = 0.5
+_SIZE = re.compile(r"\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*")
+
+
+def parse_camera_size(text: str) -> tuple[int, int]:
+    """``1280x720`` -> (1280, 720); one clear error for anything else."""
+    m = _SIZE.fullmatch(str(text))
+    if not m or not all(16 <= int(v) <= 16384 for v in m.groups()):
+        raise SourceError(f"{text}: a camera frame size is WIDTHxHEIGHT, like 1280x720.")
+    return int(m.group(1)), int(m.group(2))
+
+
+def check_pixel_format(text: str) -> str:
+    """A FOURCC as drivers name pixel formats (MJPG, YUYV, H264, NV12), else one clear error."""
+    code = str(text).strip()
+    if len(code) != 4 or not code.isascii() or not code.isprintable():
+        raise SourceError(f"{text}: a pixel format is four characters, like MJPG or YUYV.")
+    return code
+
+
+def camera_request(size: str | None = None, fps: float | None = None,
+                   pixel_format: str | None = None) -> dict[str, Any]:
+    """``open_source`` options that ask a camera for a frame size, rate and pixel format
+    (only those given)."""
+    options: dict[str, Any] = {}
+    if size:
+        options["width"], options["height"] = parse_camera_size(size)
+    if fps:
+        if not 0 < float(fps) <= 1000:
+            raise SourceError(f"{fps}: a camera frame rate is a number of frames a second "
+                              "above 0, like 30.")
+        options["fps"] = float(fps)
+    if pixel_format:
+        options["fourcc"] = check_pixel_format(pixel_format)
+    return options
+
+
+def fourcc_text(value: float) -> str:
+    """CAP_PROP_FOURCC's number as its four characters ("" when the backend does not say)."""
+    code = int(value)
+    if code <= 0:
+        return ""
+    text = "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
+    return text if text.isprintable() else ""
 
 
 class CameraSource:
@@ -71,9 +119,8 @@ class CameraSource:
                  backend: int | None = None) -> None:
         self.uri = str(uri)
         self.width, self.height, self.fps = width, height, fps
-        if fourcc is not None and len(fourcc) != 4:
-            raise SourceError(f"{fourcc}: a pixel format is four characters, like MJPG or YUYV.")
-        self.fourcc = fourcc
+        self.fourcc = None if fourcc is None else check_pixel_format(fourcc)
+        self._told_mismatch = False  # a camera that reconnects says it once, not every open
         # None: follow stall_timeout (the pipeline sets it to its own before each open).
         self.read_timeout = None if read_timeout is None else float(read_timeout)
         self.stall_timeout = float(stall_timeout)
@@ -142,11 +189,30 @@ class CameraSource:
         if self.fps:
             cap.set(cv2.CAP_PROP_FPS, self.fps)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # minimal driver queue: newest frame, least lag
-        got = (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        if self.width and self.height and got != (self.width, self.height):
-            log.warning("%s: asked for %dx%d, the camera gives %dx%d", self.uri,
-                        self.width, self.height, *got)
+        self._tell_mismatch(cap)
         self._reader.attach(cap)
+
+    def _tell_mismatch(self, cap: Any) -> None:
+        """Warn once when the camera does not give the size, rate or format asked for (the
+        driver picks the nearest it has, silently)."""
+        if self._told_mismatch:
+            return
+        differs: list[str] = []
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if w and h and (self.width or self.height) and \
+                (w != (self.width or w) or h != (self.height or h)):  # fmt: skip
+            asked = f"{self.width or w}x{self.height or h}"
+            differs.append(f"{w}x{h} instead of {asked}")
+        rate = cap.get(cv2.CAP_PROP_FPS)
+        if self.fps and rate > 0 and abs(rate - self.fps) > _FPS_TOLERANCE:
+            differs.append(f"{rate:g} fps instead of {self.fps:g}")
+        got_format = fourcc_text(cap.get(cv2.CAP_PROP_FOURCC))
+        if self.fourcc and got_format and got_format != self.fourcc:
+            differs.append(f"{got_format} instead of {self.fourcc}")
+        if differs:
+            self._told_mismatch = True
+            log.warning("%s: the camera gives %s: it does not offer what was asked (`edgeui "
+                        "sources` lists its pixel formats).", self.uri, ", ".join(differs))
 
     def _not_open(self) -> str:
         return f"{self.uri}: cannot open the camera (unplugged, or in use by another program)."

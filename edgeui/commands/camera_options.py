@@ -1,0 +1,77 @@
+"""The camera options of `run`, `bench` and the app: what size, rate and pixel format to ask a
+camera for. Light to import (the engine is imported when the options are used)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def camera_fps(text: str) -> float:
+    """A frame rate above 0 (and at most 1000)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1000:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frame rate above 0, like 30")
+    return value
+
+
+def camera_size(text: str) -> str:
+    """WIDTHxHEIGHT, checked here so a typo fails before the model loads."""
+    from edgeui.engine.sources.camera import parse_camera_size
+    from edgeui.errors import SourceError
+
+    try:
+        parse_camera_size(text)
+    except SourceError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, like 1280x720") from None
+    return text
+
+
+def pixel_format(text: str) -> str:
+    from edgeui.engine.sources.camera import check_pixel_format
+    from edgeui.errors import SourceError
+
+    try:
+        return check_pixel_format(text)
+    except SourceError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a pixel format of four characters, like MJPG or YUYV") from None
+
+
+CAMERA_FLAGS = ("--camera-size", "--camera-fps", "--camera-format")
+
+
+def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
+    """What to ask a camera for; the driver picks the nearest mode it has (and we say so)."""
+    g = parser.add_argument_group("camera")
+    g.add_argument("--camera-size", type=camera_size, metavar="WxH",
+                   help="ask the camera for this frame size, e.g. 1280x720")
+    g.add_argument("--camera-fps", type=camera_fps, metavar="F",
+                   help="ask the camera for this frame rate")
+    g.add_argument("--camera-format", type=pixel_format, metavar="FOURCC",
+                   help="ask the camera for this pixel format: MJPG gives high resolutions at "
+                   "full rate over USB 2, YUYV is uncompressed (`edgeui sources` lists them)")
+
+
+def camera_options_from_args(args: argparse.Namespace, source: str | None = None,
+                             ) -> dict[str, Any]:
+    """``open_source`` options from the camera flags. With ``source`` (a command that runs one
+    source), flags given for a source that is not a camera are an error, not ignored."""
+    from edgeui.engine.sources import source_kind
+    from edgeui.engine.sources.base import redact
+    from edgeui.engine.sources.camera import camera_request
+    from edgeui.errors import ConfigError
+
+    options = camera_request(getattr(args, "camera_size", None),
+                             getattr(args, "camera_fps", None),
+                             getattr(args, "camera_format", None))
+    if options and source is not None and source_kind(str(source)) != "camera":
+        given = [flag for flag in CAMERA_FLAGS
+                 if getattr(args, flag[2:].replace("-", "_"), None) is not None]
+        raise ConfigError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} "
+                          f"to cameras, and {redact(str(source))} is not one; give a camera "
+                          "as --source or leave the camera options out.")
+    return options

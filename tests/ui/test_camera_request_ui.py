@@ -1,0 +1,26 @@
+"""The app's --camera-size / --camera-fps / --camera-format: asked of every camera it opens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgeui.ui.app import build_parser
+
+
+def test_the_app_asks_every_camera_it_opens_and_nothing_else(window, tmp_path: Path) -> None:
+    from edgeui.commands.camera_options import camera_options_from_args
+
+    args = build_parser().parse_args(["--source", "clip.mp4", "--camera-size", "1280x720",
+                                      "--camera-format", "MJPG"])
+    window.camera_request = camera_options_from_args(args)  # as the app does at start
+    window.set_source("0")
+    camera = window.worker._source
+    assert (camera.width, camera.height, camera.fps, camera.fourcc) == (1280, 720, None, "MJPG")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    window.set_source(str(folder))  # a slideshow: the camera options are not its business
+    assert not hasattr(window.worker._source, "fourcc")
