@@ -26,6 +26,8 @@ def main(args: argparse.Namespace) -> int:
     for cam in cameras:
         where = f"index {cam.path}" if cam.path.isdigit() else cam.path
         usb = f", USB {cam.usb_id}" if cam.usb_id else ""
-        formats = f"  formats: {', '.join(cam.formats)}" if cam.formats else ""
-        print(f"{cam.name}\n  --source {cam.source}  ({where}{usb}){formats}")
+        print(f"{cam.name}\n  --source {cam.source}  ({where}{usb})")
+        for fourcc in cam.formats:  # what --camera-format and --camera-size can ask for
+            sizes = cam.sizes.get(fourcc, ())
+            print(f"  {fourcc}" + (f"  {' '.join(sizes)}" if sizes else ""))
     return 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import struct
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import pytest
@@ -155,3 +156,60 @@ def test_linux_reads_usb_ids_from_sysfs_and_suggests_names_for_cameras_without_b
         "camera:usb-046d_HD_Pro_Webcam_C920_ABC123-video-index0",  # by-id carries the serial
         "camera:Integrated Camera", "camera:unicam"]  # not /dev/video2: that follows plug order
     assert find_camera("04f2:b6d9", cams) is cams[1]
+
+
+class FakeV4L2Driver:
+    """fcntl.ioctl stand-in for a UVC camera: QUERYCAP, ENUM_FMT and ENUM_FRAMESIZES."""
+
+    formats: ClassVar[dict[str, list[tuple[int, int]] | tuple[int, int, int, int]]] = {
+        "MJPG": [(640, 480), (1920, 1080), (1280, 720), (1280, 720)],
+        "YUYV": [(640, 480), (1280, 720)],
+        "GREY": (160, 1280, 120, 960),  # a stepwise range (some industrial cameras)
+    }
+
+    def __call__(self, fd: int, request: int, buf: bytearray) -> None:
+        names = list(self.formats)
+        if request == devices._VIDIOC_QUERYCAP:
+            struct.pack_into("<II", buf, 84, devices._V4L2_CAP_VIDEO_CAPTURE, 0)
+        elif request == devices._VIDIOC_ENUM_FMT:
+            (index,) = struct.unpack_from("<I", buf, 0)
+            if index >= len(names):
+                raise OSError(22, "EINVAL")
+            struct.pack_into("<4s", buf, 44, names[index].encode())
+        elif request == devices._VIDIOC_ENUM_FRAMESIZES:
+            index, code = struct.unpack_from("<II", buf, 0)
+            sizes = self.formats[code.to_bytes(4, "little").decode()]
+            if isinstance(sizes, tuple):
+                if index > 0:
+                    raise OSError(22, "EINVAL")
+                min_w, max_w, min_h, max_h = sizes
+                struct.pack_into("<I6I", buf, 8, 3, min_w, max_w, 16, min_h, max_h, 8)
+            elif index < len(sizes):
+                struct.pack_into("<III", buf, 8, devices._FRMSIZE_TYPE_DISCRETE, *sizes[index])
+            else:
+                raise OSError(22, "EINVAL")
+        else:
+            raise OSError(25, "ENOTTY")
+
+
+def test_linux_lists_each_formats_frame_sizes_for_the_camera_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    sys_root, dev = tmp_path / "sys", tmp_path / "dev"
+    (sys_root / "video0").mkdir(parents=True)
+    (sys_root / "video0" / "name").write_text("HD Pro Webcam C920\n")
+    dev.mkdir()
+    (dev / "video0").touch()
+    monkeypatch.setattr(fcntl, "ioctl", FakeV4L2Driver())
+    (cam,) = list_linux_cameras(sys_root, tmp_path / "no-by-id", dev)
+    assert cam.formats == ("MJPG", "YUYV", "GREY")
+    assert cam.sizes == {"MJPG": ("1920x1080", "1280x720", "640x480"),  # largest first, once
+                         "YUYV": ("1280x720", "640x480"),
+                         "GREY": ("160x120-1280x960",)}
+    assert cam.to_dict()["sizes"]["YUYV"] == ["1280x720", "640x480"]
+    monkeypatch.setattr(devices, "list_cameras", lambda probe=True: [cam])
+    assert sources_command.main(argparse.Namespace(json=False, no_probe=False)) == 0
+    assert capsys.readouterr().out.splitlines()[2:] == [
+        "  MJPG  1920x1080 1280x720 640x480", "  YUYV  1280x720 640x480",
+        "  GREY  160x120-1280x960"]

@@ -16,7 +16,7 @@ import os
 import struct
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,9 @@ _V4L2_CAP_VIDEO_CAPTURE_MPLANE = 0x00001000
 _V4L2_CAP_DEVICE_CAPS = 0x80000000
 _VIDIOC_QUERYCAP = 0x80685600  # _IOR('V', 0, struct v4l2_capability), 104 bytes
 _VIDIOC_ENUM_FMT = 0xC0405602  # _IOWR('V', 2, struct v4l2_fmtdesc), 64 bytes
+_VIDIOC_ENUM_FRAMESIZES = 0xC02C564A  # _IOWR('V', 74, struct v4l2_frmsizeenum), 44 bytes
+_FRMSIZE_TYPE_DISCRETE = 1
+_MAX_SIZES = 64  # per format; real cameras list a dozen or two
 _BUF_TYPE_VIDEO_CAPTURE = 1
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,8 @@ class CameraInfo:
     index: int
     stable_id: str | None = None  # /dev/v4l/by-id/... link: survives re-plugging
     formats: tuple[str, ...] = ()  # FOURCCs the driver lists, where the platform tells
+    # Frame sizes per FOURCC ("1280x720", or "160x120-1920x1080" for a range), where told.
+    sizes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     usb_id: str | None = None  # "046d:085c" (vendor:product), where the platform tells
     device_id: str | None = None  # Windows: device instance path; macOS: AVFoundation uniqueID
     # ``camera:<name>`` or ``camera:<usb id>`` when that finds this camera and no other
@@ -59,6 +64,7 @@ class CameraInfo:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["formats"] = list(self.formats)
+        out["sizes"] = {fourcc: list(sizes) for fourcc, sizes in self.sizes.items()}
         out["source"] = self.source
         return out
 
@@ -83,16 +89,36 @@ def _read_text(path: Path) -> str:
         return ""
 
 
-def _v4l2_query(dev: Path) -> tuple[bool, tuple[str, ...]]:
-    """(is a capture node, pixel formats) from the driver; (True, ()) when it cannot tell."""
+def _v4l2_sizes(fd: int, ioctl: Any, pixel_format: int) -> tuple[str, ...]:
+    """The frame sizes the driver lists for one pixel format, largest first."""
+    found: list[tuple[int, int]] = []
+    for i in range(_MAX_SIZES):
+        desc = bytearray(44)
+        struct.pack_into("<II", desc, 0, i, pixel_format)
+        try:
+            ioctl(fd, _VIDIOC_ENUM_FRAMESIZES, desc)
+        except OSError:
+            break
+        (kind,) = struct.unpack_from("<I", desc, 8)
+        if kind != _FRMSIZE_TYPE_DISCRETE:  # continuous or stepwise: one range, index 0 only
+            min_w, max_w, _, min_h, max_h, _ = struct.unpack_from("<6I", desc, 12)
+            return (f"{min_w}x{min_h}-{max_w}x{max_h}",)
+        found.append(struct.unpack_from("<II", desc, 12))
+    found.sort(key=lambda wh: (-wh[0] * wh[1], -wh[0]))
+    return tuple(f"{w}x{h}" for w, h in dict.fromkeys(found))
+
+
+def _v4l2_query(dev: Path) -> tuple[bool, tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """(is a capture node, pixel formats, frame sizes per format) from the driver;
+    (True, (), {}) when it cannot tell."""
     try:
         import fcntl
     except ImportError:
-        return True, ()
+        return True, (), {}
     try:
         fd = os.open(str(dev), os.O_RDWR | os.O_NONBLOCK)
     except OSError:
-        return True, ()
+        return True, (), {}
     try:
         buf = bytearray(104)
         fcntl.ioctl(fd, _VIDIOC_QUERYCAP, buf)
@@ -101,6 +127,7 @@ def _v4l2_query(dev: Path) -> tuple[bool, tuple[str, ...]]:
             caps = device_caps
         capture = bool(caps & (_V4L2_CAP_VIDEO_CAPTURE | _V4L2_CAP_VIDEO_CAPTURE_MPLANE))
         formats: list[str] = []
+        sizes: dict[str, tuple[str, ...]] = {}
         for i in range(64):
             desc = bytearray(64)
             struct.pack_into("<II", desc, 0, i, _BUF_TYPE_VIDEO_CAPTURE)
@@ -109,10 +136,14 @@ def _v4l2_query(dev: Path) -> tuple[bool, tuple[str, ...]]:
             except OSError:
                 break
             (fourcc,) = struct.unpack_from("<I", desc, 44)
-            formats.append(fourcc.to_bytes(4, "little").decode("ascii", "replace").strip())
-        return capture, tuple(formats)
+            name = fourcc.to_bytes(4, "little").decode("ascii", "replace").strip()
+            formats.append(name)
+            listed = _v4l2_sizes(fd, fcntl.ioctl, fourcc)
+            if listed:
+                sizes[name] = listed
+        return capture, tuple(formats), sizes
     except OSError:
-        return True, ()
+        return True, (), {}
     finally:
         os.close(fd)
 
@@ -132,7 +163,7 @@ def list_linux_cameras(sys_root: Path = SYS_VIDEO4LINUX, by_id: Path = DEV_BY_ID
     cameras = []
     for node in sorted(sys_root.glob("video*"), key=lambda p: _node_number(p.name)):
         dev = dev_root / node.name
-        capture, formats = _v4l2_query(dev) if query else (True, ())
+        capture, formats, sizes = _v4l2_query(dev) if query else (True, (), {})
         if not capture:  # metadata nodes (/dev/video1 of most UVC cameras)
             continue
         cameras.append(CameraInfo(
@@ -141,6 +172,7 @@ def list_linux_cameras(sys_root: Path = SYS_VIDEO4LINUX, by_id: Path = DEV_BY_ID
             index=_node_number(node.name),
             stable_id=links.get(node.name),
             formats=formats,
+            sizes=sizes,
             usb_id=_linux_usb_id(node),
         ))
     return cameras
