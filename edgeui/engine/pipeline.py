@@ -14,6 +14,14 @@ a stall — no new frame for ``stall_timeout`` seconds — or any read exception
 source, reports ``disconnected``, and reopens it with backoff (1 s doubling to 30 s, forever
 unless ``retry=False``). A permanent failure (``SourceError``: missing file) is reported once.
 
+A capture thread stuck inside a source's open, read or close (a driver or network that
+never answers: OpenCV backends without a timeout block for ever on some unplugs) is retired
+by the inference loop, which watches it: ``disconnected`` is reported and a fresh capture
+thread opens the source anew (only for a source named by URI: a source object cannot be
+opened twice); the stuck thread leaves, closing its source, whenever its call returns.
+On-demand sources are read in the inference thread itself, so a read of theirs that never
+returns (a file on a network share that hangs) stops inference until it does.
+
 Threads: ``run()`` runs the inference loop in the calling thread (the GUI worker's QThread,
 or the CLI's main thread) and owns a capture thread, which opens, reads (live sources) and
 recovers the source; it lends an on-demand source to the inference thread and takes it back
@@ -45,6 +53,13 @@ from edgeui.engine.types import Frame, Result, Timings
 from edgeui.errors import SourceError
 
 log = logging.getLogger(__name__)
+
+# A capture thread inside one source call longer than this is stuck (seconds; reads and
+# closes: beyond the read timeout a stream or camera takes, which is the stall timeout).
+STUCK_OPEN_S = 30.0  # a stream's open times out at 10 s, its DNS check at 2 s more
+STUCK_READ_FACTOR, STUCK_READ_MARGIN_S = 2.0, 2.0
+# Stuck capture threads left waiting at once; beyond, a stuck one is reported, not replaced.
+MAX_STUCK_THREADS = 4
 
 STAGES: tuple[str, ...] = ("capture", "preprocess", "inference", "postprocess", "end_to_end")
 _NOTHING: Any = object()
@@ -178,6 +193,10 @@ class Pipeline:
         self._run_thread: threading.Thread | None = None
         self._bg_thread: threading.Thread | None = None
         self._capture_thread: threading.Thread | None = None
+        # (cond) the capture thread's source call in progress: (since, gen, what, label, thread)
+        self._capture_call: tuple[float, int, str, str, threading.Thread] | None = None
+        self._stuck_threads = 0  # (cond) retired capture threads still inside a call
+        self._stuck_told: int | None = None  # (cond) gen told stuck and not replaced: "live" due
 
         self._model: Any = None
         self._runtime = ""
@@ -323,6 +342,7 @@ class Pipeline:
         try:
             while not self._stop.is_set():
                 self._apply_model()
+                self._watch_capture()
                 timeout = 0.1
                 if deadline is not None:
                     timeout = deadline - time.monotonic()
@@ -546,16 +566,20 @@ class Pipeline:
     def _capture_loop(self) -> None:
         source: FrameSource | None = None
         gen = -1
+        me = threading.current_thread()
         try:
             while not (self._capture_stop.is_set() or self._stop.is_set()):
                 with self._cond:
+                    if self._capture_thread is not me:
+                        break  # retired while stuck in a call: a fresh thread took over
                     if self._source_gen == gen:
                         # ended/failed or no source: idle until something changes
                         self._cond.wait_for(lambda g=gen: self._should_leave(g), 0.5)
                         continue
                     gen, request = self._source_gen, self._source_request
                 if source is not None:
-                    source.close()
+                    with self._source_call("close", gen, str(getattr(source, "uri", source))):
+                        source.close()
                     source = None
                 if request is None:
                     with self._cond:
@@ -575,6 +599,68 @@ class Pipeline:
                     source.close()
                 except Exception:
                     log.debug("closing the source failed", exc_info=True)
+            with self._cond:
+                if self._capture_thread is not me:
+                    self._stuck_threads = max(0, self._stuck_threads - 1)
+
+    @contextlib.contextmanager
+    def _source_call(self, what: str, gen: int, label: str) -> Iterator[None]:
+        """Mark the capture thread as inside a source's ``what`` call (for _watch_capture)."""
+        me = threading.current_thread()
+        with self._cond:
+            self._capture_call = (time.monotonic(), gen, what, label, me)
+        try:
+            yield
+        finally:
+            with self._cond:
+                if self._capture_call is not None and self._capture_call[4] is me:
+                    self._capture_call = None
+
+    def _stuck_limit(self, what: str) -> float:
+        if what == "open":
+            return max(STUCK_OPEN_S, self.stall_timeout)
+        return STUCK_READ_FACTOR * self.stall_timeout + STUCK_READ_MARGIN_S
+
+    def _watch_capture(self) -> None:
+        """Inference thread: retire a capture thread stuck in a source call and start a fresh
+        one that opens the source anew (see the module docstring)."""
+        with self._cond:
+            call = self._capture_call
+            if call is None or call[4] is not self._capture_thread:
+                return
+            since, gen, what, label, _thread = call
+            waited = time.monotonic() - since
+            if waited < self._stuck_limit(what):
+                return
+            self._capture_call = None  # handled: told once, replaced at most once
+            same_source = gen == self._source_gen  # else the user switched away meanwhile
+            # A source given as an object cannot be opened again while a thread is inside it.
+            reopen = (not same_source or isinstance(self._source_request, str)) \
+                and self._stuck_threads < MAX_STUCK_THREADS and not self._capture_stop.is_set()
+            if reopen:
+                self._stuck_threads += 1
+                if same_source:
+                    self._source_gen += 1  # what the stuck thread still says or reads is old
+                    self._slot = None
+                new_gen = self._source_gen
+                fresh = threading.Thread(target=self._capture_loop, name="edgeui-capture",
+                                         daemon=True)
+                self._capture_thread = fresh
+        doing = {"open": "opening it", "read": "a read", "close": "closing it"}[what]
+        if not reopen:
+            if not same_source:
+                return
+            with self._cond:
+                self._stuck_told = gen  # its next frame says "live" again
+            self._emit("disconnected", f"{label}: {doing} has not returned for {waited:.0f} s "
+                       "(the device or the network does not answer); waiting for it.",
+                       label, gen)
+            return
+        if same_source:
+            self._emit("disconnected", f"{label}: {doing} has not returned for {waited:.0f} s "
+                       "(the device or the network does not answer); opening it again.",
+                       label, new_gen)
+        fresh.start()
 
     def _make_source(self, request: FrameSource | str, gen: int) -> FrameSource | None:
         if isinstance(request, str):
@@ -616,7 +702,8 @@ class Pipeline:
         while not self._should_leave(gen):
             if not opened:
                 try:
-                    source.open()
+                    with self._source_call("open", gen, label):
+                        source.open()
                 except SourceUnavailable as exc:
                     if not self.retry:
                         self._fail(exc, label, gen)
@@ -635,6 +722,10 @@ class Pipeline:
                             else self._lend(source, gen, label, got_frame))
             if kind == "frame":
                 last_frame = time.monotonic()
+                if self._stuck_told == gen:  # the call told stuck has returned after all
+                    with self._cond:
+                        self._stuck_told = None
+                    got_frame = False
                 if not got_frame:
                     got_frame = True
                     backoff = self.backoff_initial
@@ -658,7 +749,8 @@ class Pipeline:
                 return
             # Transient failure: close, tell, wait, reopen (forever unless retry is off).
             self._take_back(gen)
-            source.close()
+            with self._source_call("close", gen, label):
+                source.close()
             opened = False
             self._emit("disconnected", str(detail), label, gen)
             if not self.retry:
@@ -672,7 +764,8 @@ class Pipeline:
         """Read one frame of a live source into the slot: (outcome, detail)."""
         t0 = time.perf_counter()
         try:
-            frame = source.read()
+            with self._source_call("read", gen, label):
+                frame = source.read()
         except SourceEnded as exc:
             return "ended", exc
         except SourceUnavailable as exc:
