@@ -9,13 +9,14 @@ from typing import Any
 
 def camera_fps(text: str) -> float:
     """A frame rate above 0 (and at most 1000)."""
+    from edgeui.engine.sources.camera import check_camera_fps
+    from edgeui.errors import SourceError
+
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 1000:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"{text!r} is not a frame rate above 0, like 30")
-    return value
+        return check_camera_fps(float(text))
+    except (ValueError, SourceError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a frame rate above 0 and at most 1000, like 30") from None
 
 
 def camera_size(text: str) -> str:
@@ -25,8 +26,9 @@ def camera_size(text: str) -> str:
 
     try:
         parse_camera_size(text)
-    except SourceError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, like 1280x720") from None
+    except SourceError as exc:
+        said = str(exc).split(": ", 1)[1].rstrip(".")  # "a camera frame size is ..."
+        raise argparse.ArgumentTypeError(f"{text!r}: {said}") from None
     return text
 
 

@@ -16,13 +16,17 @@ from tests.helpers.modelgen import make_onnx_model
     ("args", "expected"),
     [
         (["run", "m.onnx", "--source", "0", "--camera-size", "1280"],
-         "edgeui: error: --camera-size: '1280' is not WIDTHxHEIGHT, like 1280x720 "
-         "(see `edgeui run --help`)"),
+         "edgeui: error: --camera-size: '1280': a camera frame size is WIDTHxHEIGHT, like "
+         "1280x720 (see `edgeui run --help`)"),
+        (["run", "m.onnx", "--source", "0", "--camera-size", "99999x1"],
+         "edgeui: error: --camera-size: '99999x1': a camera frame size is between 16x16 and "
+         "16384x16384"),
         (["run", "m.onnx", "--source", "0", "--camera-format", "MJPEG"],
          "edgeui: error: --camera-format: 'MJPEG' is not a pixel format of four characters, "
          "like MJPG or YUYV"),
         (["bench", "m.onnx", "--source", "0", "--camera-fps", "0"],
-         "edgeui: error: --camera-fps: '0' is not a frame rate above 0, like 30"),
+         "edgeui: error: --camera-fps: '0' is not a frame rate above 0 and at most 1000, "
+         "like 30"),
     ],
 )
 def test_camera_flag_typos_fail_before_anything_loads(capsys, args, expected) -> None:

@@ -88,7 +88,8 @@ def test_twin_cameras_get_their_usb_id_or_else_their_index(windows: dict[str, An
     ]
     cams = list_cameras()
     assert [c.source for c in cams] == [
-        "camera:1bcf:2284", "camera:32e4:9230", "2", "3", "camera:Camera 4"]
+        "camera:1bcf:2284", "camera:32e4:9230", "2", "3", "4"]  # 4: no name to find it by
+    assert cams[4].name == "Camera 4"  # shown, never offered as camera:Camera 4
 
 
 def test_camera_name_source_opens_the_enumerated_index(windows: dict[str, Any]) -> None:
@@ -113,10 +114,11 @@ def test_without_the_library_cameras_are_probed_only_when_asked(
             raise OSError("CoInitializeEx failed")
 
         monkeypatch.setattr(sys.modules["cv2_enumerate_cameras"], "enumerate_cameras", broken)
-    probed = [devices.CameraInfo(name="Camera 0", path="0", index=0)]
+    probed = [devices.CameraInfo(name="Camera 0", path="0", index=0, name_given=False)]
     monkeypatch.setattr(devices, "probe_cameras", lambda *a, **k: probed)
     assert list_cameras(probe=False) == []
-    assert [c.source for c in list_cameras(probe=True)] == ["camera:Camera 0"]
+    # A probed camera has no name: its index is what opens it again.
+    assert [c.source for c in list_cameras(probe=True)] == ["0"]
     if failure == "raises":
         assert "CoInitializeEx failed" in caplog.text
 
@@ -213,3 +215,59 @@ def test_linux_lists_each_formats_frame_sizes_for_the_camera_options(
     assert capsys.readouterr().out.splitlines()[2:] == [
         "  MJPG  1920x1080 1280x720 640x480", "  YUYV  1280x720 640x480",
         "  GREY  160x120-1280x960"]
+
+
+class _MacDevice:
+    def __init__(self, unique_id: str, name: str, model: str) -> None:
+        self._id, self._name, self._model = unique_id, name, model
+
+    def uniqueID(self) -> str:
+        return self._id
+
+    def localizedName(self) -> str:
+        return self._name
+
+    def modelID(self) -> str:
+        return self._model
+
+
+def test_macos_lists_cameras_in_the_order_opencv_indexes_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenCV's AVFoundation backend opens devices[index] of the video devices followed by the
+    muxed ones, sorted by uniqueID: the built-in camera, listed first by macOS, is index 1
+    next to a USB webcam whose id sorts first."""
+    video = [_MacDevice("6C707041-05AC-0010-0001-000000000001", "FaceTime HD Camera",
+                        "FaceTime HD Camera"),
+             _MacDevice("0x11400001d6c0103", "HD Pro Webcam C920",
+                        "UVC Camera VendorID_1133 ProductID_2093")]
+    muxed = [_MacDevice("AppleDV-0001", "DV Camcorder", "DV")]
+    av = types.ModuleType("AVFoundation")
+    av.AVMediaTypeVideo, av.AVMediaTypeMuxed = "vide", "muxx"  # type: ignore[attr-defined]
+    av.AVCaptureDevice = types.SimpleNamespace(  # type: ignore[attr-defined]
+        devicesWithMediaType_=lambda kind: video if kind == "vide" else muxed)
+    monkeypatch.setitem(sys.modules, "AVFoundation", av)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(devices, "probe_cameras", lambda *a, **k: pytest.fail("probed"))
+    cams = list_cameras()
+    assert [(c.index, c.name) for c in cams] == [
+        (0, "HD Pro Webcam C920"), (1, "FaceTime HD Camera"), (2, "DV Camcorder")]
+    assert cams[0].usb_id == "046d:082d" and cams[1].usb_id is None
+    assert cams[1].device_id == "6C707041-05AC-0010-0001-000000000001"
+    assert CameraSource("camera:FaceTime HD Camera")._target() == 1
+
+
+def test_ids_and_paths_match_only_whole_names_also_in_part(windows: dict[str, Any]) -> None:
+    windows["cameras"] = [_entry(0, "HD Pro Webcam C920", _C920_PATH, 0x046D, 0x082D)]
+    cams = list_cameras()
+    assert find_camera("usb", cams) is None  # "USB Camera" unplugged: no other camera instead
+    assert find_camera("046d", cams) is None
+    assert find_camera("webcam", cams) is cams[0]
+
+
+def test_windows_listing_none_looks_by_opening_indices_when_asked(
+        windows: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library returns an empty list when COM fails: that may not mean "no cameras"."""
+    probed = [devices.CameraInfo(name="Camera 0", path="0", index=0, name_given=False)]
+    monkeypatch.setattr(devices, "probe_cameras", lambda *a, **k: probed)
+    assert list_cameras(probe=False) == []
+    assert [c.source for c in list_cameras(probe=True)] == ["0"]

@@ -78,11 +78,16 @@ def mode_camera(monkeypatch: pytest.MonkeyPatch) -> type[ModeCamera]:
 def test_sizes_rates_and_formats_are_checked_with_one_clear_message() -> None:
     assert parse_camera_size("1280x720") == (1280, 720)
     assert parse_camera_size(" 640X480 ") == (640, 480)
-    for bad in ("1280", "1280x", "x720", "1280*720", "0x0", "99999x1", "-640x480"):
+    for bad in ("1280", "1280x", "x720", "1280*720", "-640x480"):
         with pytest.raises(SourceError, match="WIDTHxHEIGHT, like 1280x720"):
             parse_camera_size(bad)
+    for bad in ("0x0", "99999x1", "8x8"):
+        with pytest.raises(SourceError, match="between 16x16 and 16384x16384"):
+            parse_camera_size(bad)
     assert check_pixel_format("MJPG") == "MJPG"
-    for bad in ("MJPEG", "MJ", "é123", ""):
+    assert check_pixel_format("mjpg") == "MJPG"  # V4L2's codes are case-sensitive
+    assert check_pixel_format("Y16") == "Y16 "  # as the driver pads it (IR, depth cameras)
+    for bad in ("MJPEG", "é123", "", "M JP"):
         with pytest.raises(SourceError, match="four characters"):
             check_pixel_format(bad)
     assert camera_request("1280x720", 30, "MJPG") == {
@@ -110,7 +115,7 @@ def test_a_camera_that_gives_another_mode_says_so_once(mode_camera, caplog) -> N
     (warning,) = [r.getMessage() for r in caplog.records]
     assert warning == ("0: the camera gives 1280x720 instead of 1920x1080, 10 fps instead of "
                        "30, YUYV instead of H264: it does not offer what was asked (`edgeui "
-                       "sources` lists its pixel formats).")
+                       "sources` lists what it offers where the platform tells).")
     source.close()
     source.open()  # a reconnect: the same news is not repeated
     assert len(caplog.records) == 1
@@ -118,3 +123,28 @@ def test_a_camera_that_gives_another_mode_says_so_once(mode_camera, caplog) -> N
     fine = open_source("0", **camera_request("640x480", 30, "YUYV"))
     fine.open()
     assert caplog.records == []
+
+
+class MediaFoundationLike(ModeCamera):
+    """Media Foundation and AVFoundation: a pixel format cannot be set (set() is False) and
+    the read-back is their RGB output type, not a camera format."""
+
+    def set(self, prop: int, value: float) -> bool:
+        if prop == cv2.CAP_PROP_FOURCC:
+            return False
+        return super().set(prop, value)
+
+    def get(self, prop: int) -> float:
+        return 20.0 if prop == cv2.CAP_PROP_FOURCC else super().get(prop)
+
+
+def test_a_backend_that_cannot_take_a_pixel_format_says_so(monkeypatch, caplog) -> None:
+    monkeypatch.setattr(camera_module.cv2, "VideoCapture", MediaFoundationLike)
+    monkeypatch.setattr(camera_module.devices, "backend", lambda: cv2.CAP_MSMF)
+    monkeypatch.setattr(camera_module.sys, "platform", "win32")
+    caplog.set_level(logging.WARNING)
+    source = open_source("0", **camera_request("640x480", 30, "MJPG"))
+    source.open()
+    assert [r.getMessage() for r in caplog.records] == [
+        "0: this camera backend cannot be asked for a pixel format (MJPG ignored): it picks "
+        "one for the size and rate asked for (--camera-size, --camera-fps)."]

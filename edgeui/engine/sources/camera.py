@@ -66,20 +66,44 @@ _FPS_TOLERANCE = 0.5
 _SIZE = re.compile(r"\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*")
 
 
+_SIZE_LIMITS = (16, 16384)
+_FPS_MAX = 1000.0
+# Formats drivers name in capitals: "mjpg" means MJPG (V4L2 codes are case-sensitive).
+_CAPITAL_FORMATS = frozenset({"MJPG", "YUYV", "UYVY", "NV12", "NV21", "YU12", "YV12", "GREY",
+                              "H264", "H265", "HEVC", "RGB3", "BGR3", "Y16", "Z16", "BA81"})
+
+
 def parse_camera_size(text: str) -> tuple[int, int]:
     """``1280x720`` -> (1280, 720); one clear error for anything else."""
+    low, high = _SIZE_LIMITS
     m = _SIZE.fullmatch(str(text))
-    if not m or not all(16 <= int(v) <= 16384 for v in m.groups()):
+    if not m:
         raise SourceError(f"{text}: a camera frame size is WIDTHxHEIGHT, like 1280x720.")
+    if not all(low <= int(v) <= high for v in m.groups()):
+        raise SourceError(f"{text}: a camera frame size is between {low}x{low} and "
+                          f"{high}x{high}.")
     return int(m.group(1)), int(m.group(2))
 
 
+def check_camera_fps(value: float) -> float:
+    """A frame rate above 0 and at most 1000, else one clear error."""
+    fps = float(value)
+    if not 0 < fps <= _FPS_MAX:  # NaN fails this too
+        raise SourceError(f"{value}: a camera frame rate is above 0 and at most {_FPS_MAX:g}, "
+                          "like 30.")
+    return fps
+
+
 def check_pixel_format(text: str) -> str:
-    """A FOURCC as drivers name pixel formats (MJPG, YUYV, H264, NV12), else one clear error."""
+    """A FOURCC as drivers name pixel formats (MJPG, YUYV, NV12; "Y16" for "Y16 "), else one
+    clear error."""
     code = str(text).strip()
-    if len(code) != 4 or not code.isascii() or not code.isprintable():
+    if not 1 <= len(code) <= 4 or not code.isascii() or not code.isprintable() \
+            or " " in code:  # fmt: skip
         raise SourceError(f"{text}: a pixel format is four characters, like MJPG or YUYV.")
-    return code
+    if code.upper() in _CAPITAL_FORMATS:
+        code = code.upper()
+    return code.ljust(4)  # drivers pad short codes with spaces
 
 
 def camera_request(size: str | None = None, fps: float | None = None,
@@ -90,22 +114,15 @@ def camera_request(size: str | None = None, fps: float | None = None,
     if size:
         options["width"], options["height"] = parse_camera_size(size)
     if fps:
-        if not 0 < float(fps) <= 1000:
-            raise SourceError(f"{fps}: a camera frame rate is a number of frames a second "
-                              "above 0, like 30.")
-        options["fps"] = float(fps)
+        options["fps"] = check_camera_fps(fps)
     if pixel_format:
         options["fourcc"] = check_pixel_format(pixel_format)
     return options
 
 
 def fourcc_text(value: float) -> str:
-    """CAP_PROP_FOURCC's number as its four characters ("" when the backend does not say)."""
-    code = int(value)
-    if code <= 0:
-        return ""
-    text = "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
-    return text if text.isprintable() else ""
+    """CAP_PROP_FOURCC's number as its characters ("" when the backend does not say)."""
+    return devices.fourcc_name(int(value))
 
 
 class CameraSource:
@@ -180,8 +197,10 @@ class CameraSource:
             cap.release()
             raise SourceUnavailable(self._not_open())
         # FOURCC first: the driver picks the sizes and rates the format allows.
+        format_taken = True
         if self.fourcc:
-            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))
+            format_taken = bool(cap.set(cv2.CAP_PROP_FOURCC,
+                                        cv2.VideoWriter_fourcc(*self.fourcc)))
         if self.width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
         if self.height:
@@ -189,10 +208,10 @@ class CameraSource:
         if self.fps:
             cap.set(cv2.CAP_PROP_FPS, self.fps)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # minimal driver queue: newest frame, least lag
-        self._tell_mismatch(cap)
+        self._tell_mismatch(cap, format_taken)
         self._reader.attach(cap)
 
-    def _tell_mismatch(self, cap: Any) -> None:
+    def _tell_mismatch(self, cap: Any, format_taken: bool = True) -> None:
         """Warn once when the camera does not give the size, rate or format asked for (the
         driver picks the nearest it has, silently)."""
         if self._told_mismatch:
@@ -206,13 +225,26 @@ class CameraSource:
         rate = cap.get(cv2.CAP_PROP_FPS)
         if self.fps and rate > 0 and abs(rate - self.fps) > _FPS_TOLERANCE:
             differs.append(f"{rate:g} fps instead of {self.fps:g}")
+        asked_format = (self.fourcc or "").strip()
         got_format = fourcc_text(cap.get(cv2.CAP_PROP_FOURCC))
-        if self.fourcc and got_format and got_format != self.fourcc:
-            differs.append(f"{got_format} instead of {self.fourcc}")
+        if asked_format and got_format and got_format != asked_format:
+            # V4L2 refuses a format the camera lacks and keeps the one it had.
+            differs.append(f"{got_format} instead of {asked_format}")
+        said = []
         if differs:
+            said.append(f"{self.uri}: the camera gives {', '.join(differs)}: it does not offer "
+                        "what was asked (`edgeui sources` lists what it offers where the "
+                        "platform tells).")
+        if asked_format and not format_taken and not got_format:
+            # Media Foundation and AVFoundation choose the format themselves, by size and rate
+            # (their read-back is their own RGB output, or nothing).
+            said.append(f"{self.uri}: this camera backend cannot be asked for a pixel format "
+                        f"({asked_format} ignored): it picks one for the size and rate asked "
+                        "for (--camera-size, --camera-fps).")
+        if said:
             self._told_mismatch = True
-            log.warning("%s: the camera gives %s: it does not offer what was asked (`edgeui "
-                        "sources` lists its pixel formats).", self.uri, ", ".join(differs))
+            for sentence in said:
+                log.warning("%s", sentence)
 
     def _not_open(self) -> str:
         return f"{self.uri}: cannot open the camera (unplugged, or in use by another program)."

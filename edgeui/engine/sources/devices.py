@@ -2,17 +2,21 @@
 
 Linux: /sys/class/video4linux/*/name, USB ids and the /dev/v4l/by-id symlinks (which
 carry the USB serial and survive re-plugging into another port), plus the pixel formats
-the driver lists (VIDIOC_ENUM_FMT, no streaming). Windows and macOS: cv2-enumerate-cameras (Media
-Foundation / AVFoundation) gives names, USB ids and device ids in OpenCV's index order,
-without opening a camera; only where it is missing or fails are a few indices opened, and
-only when asked. Everything platform-specific is imported inside functions, so this module
-imports anywhere.
+the driver the driver lists (VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES; no streaming). Windows:
+cv2-enumerate-cameras lists Media Foundation's cameras (names, USB ids, device paths) in
+OpenCV's index order. macOS: AVFoundation's video and muxed devices sorted by uniqueID, the
+list OpenCV's backend indexes (4.7 and later), through pyobjc. Neither opens a camera; only
+where they cannot load (or Windows lists none) are a few indices opened, and only when
+asked. Everything platform-specific is imported inside functions, so this module imports
+anywhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import struct
 import sys
 from collections import Counter
@@ -52,6 +56,8 @@ class CameraInfo:
     # ``camera:<name>`` or ``camera:<usb id>`` when that finds this camera and no other
     # (set by the listing, which sees the other cameras).
     stable_source: str | None = None
+    # False for a stand-in name ("Camera 2") where the platform gave none: never a source.
+    name_given: bool = True
 
     @property
     def source(self) -> str:
@@ -136,7 +142,7 @@ def _v4l2_query(dev: Path) -> tuple[bool, tuple[str, ...], dict[str, tuple[str, 
             except OSError:
                 break
             (fourcc,) = struct.unpack_from("<I", desc, 44)
-            name = fourcc.to_bytes(4, "little").decode("ascii", "replace").strip()
+            name = fourcc_name(fourcc) or f"0x{fourcc:08x}"
             formats.append(name)
             listed = _v4l2_sizes(fd, fcntl.ioctl, fourcc)
             if listed:
@@ -201,7 +207,8 @@ def with_stable_sources(cameras: list[CameraInfo]) -> list[CameraInfo]:
     out = []
     for cam in cameras:
         stable = None
-        if names[cam.name.lower()] == 1 and cam.name.strip() and not cam.name.isdigit():
+        if cam.name_given and names[cam.name.lower()] == 1 and cam.name.strip() \
+                and not cam.name.isdigit():  # fmt: skip
             stable = f"camera:{cam.name}"  # all digits would read as an index
         elif cam.usb_id and usb_ids[cam.usb_id] == 1:
             stable = f"camera:{cam.usb_id}"
@@ -216,30 +223,79 @@ def _usb_id(vid: Any, pid: Any) -> str | None:
         return None
 
 
-def enumerated_cameras() -> list[CameraInfo] | None:
-    """Windows and macOS: the cameras the platform's capture backend lists, in OpenCV's index
-    order, without opening any; None where cv2-enumerate-cameras is missing or fails."""
+def fourcc_name(code: int) -> str:
+    """A FOURCC number as drivers name it ("MJPG", "Y16"); "" when it is not text."""
+    if code <= 0:
+        return ""
+    text = int(code).to_bytes(4, "little").decode("latin-1").strip()
+    return text if text.isprintable() else ""
+
+
+def _media_foundation_cameras() -> list[CameraInfo] | None:
+    """Windows: Media Foundation's cameras from cv2-enumerate-cameras; None where it cannot
+    load or fails."""
     try:
         from cv2_enumerate_cameras import enumerate_cameras
-    except Exception as exc:  # not installed, or its platform bindings (pyobjc) are not
+    except Exception as exc:  # not installed, or no compiled part (Windows on ARM)
         log.debug("cv2-enumerate-cameras unavailable: %s", exc)
         return None
     try:
         found = list(enumerate_cameras(backend()))
-    except Exception as exc:  # a backend it does not support, a COM / AVFoundation error
+    except Exception as exc:  # a COM error
         log.warning("camera enumeration failed: %s", exc)
         return None
     cameras = []
     for cam in found:
         index = int(cam.index)
+        name = str(cam.name or "").strip()
         cameras.append(CameraInfo(
-            name=str(cam.name or "").strip() or f"Camera {index}",
+            name=name or f"Camera {index}",
             path=str(index),
             index=index,
             usb_id=_usb_id(getattr(cam, "vid", None), getattr(cam, "pid", None)),
             device_id=str(cam.path) if getattr(cam, "path", None) else None,
+            name_given=bool(name),
         ))
     return cameras
+
+
+_MAC_VID = re.compile(r"VendorID_(\d+)")
+_MAC_PID = re.compile(r"ProductID_(\d+)")
+
+
+def _avfoundation_cameras() -> list[CameraInfo] | None:
+    """macOS: the devices OpenCV's AVFoundation backend indexes, in its order (video, then
+    muxed devices, sorted by uniqueID); None where pyobjc's AVFoundation cannot load."""
+    try:
+        import AVFoundation
+    except Exception as exc:
+        log.debug("AVFoundation bindings unavailable: %s", exc)
+        return None
+    try:
+        with contextlib.suppress(Exception):  # hot-plug news arrives through the run loop
+            AVFoundation.NSRunLoop.currentRunLoop().runUntilDate_(
+                AVFoundation.NSDate.dateWithTimeIntervalSinceNow_(0))
+        capture_device = AVFoundation.AVCaptureDevice
+        devices = list(capture_device.devicesWithMediaType_(AVFoundation.AVMediaTypeVideo))
+        devices += list(capture_device.devicesWithMediaType_(AVFoundation.AVMediaTypeMuxed))
+        devices.sort(key=lambda d: str(d.uniqueID()))
+        cameras = []
+        for index, device in enumerate(devices):
+            name = str(device.localizedName() or "").strip()
+            model = str(device.modelID() or "")
+            vid, pid = _MAC_VID.search(model), _MAC_PID.search(model)
+            cameras.append(CameraInfo(
+                name=name or f"Camera {index}",
+                path=str(index),
+                index=index,
+                usb_id=_usb_id(vid.group(1), pid.group(1)) if vid and pid else None,
+                device_id=str(device.uniqueID()),
+                name_given=bool(name),
+            ))
+        return cameras
+    except Exception as exc:
+        log.warning("camera enumeration failed: %s", exc)
+        return None
 
 
 def _node_number(name: str) -> int:
@@ -256,7 +312,8 @@ def probe_cameras(max_index: int = 4) -> list[CameraInfo]:
         cap = cv2.VideoCapture(i, backend())
         try:
             if cap.isOpened():
-                found.append(CameraInfo(name=f"Camera {i}", path=str(i), index=i))
+                found.append(CameraInfo(name=f"Camera {i}", path=str(i), index=i,
+                                        name_given=False))
         finally:
             cap.release()
     return found
@@ -266,15 +323,23 @@ def list_cameras(probe: bool = True) -> list[CameraInfo]:
     """The cameras on this machine (an empty list where there are none)."""
     if sys.platform.startswith("linux"):
         return with_stable_sources(list_linux_cameras())
-    cameras = enumerated_cameras()
+    if sys.platform == "darwin":
+        cameras = _avfoundation_cameras()
+    elif sys.platform == "win32":
+        cameras = _media_foundation_cameras()
+        # It says nothing when COM fails: an empty list may be a failure, so look.
+        cameras = cameras or None
+    else:
+        cameras = None
     if cameras is None:
         cameras = probe_cameras() if probe else []
     return with_stable_sources(cameras)
 
 
 def find_camera(query: str, cameras: list[CameraInfo] | None = None) -> CameraInfo | None:
-    """The camera whose by-id name, name, USB id, device id or path matches ``query`` (exact,
-    then substring; case-insensitive)."""
+    """The camera whose name, by-id name, USB id, device id or path is ``query``; else whose
+    name or by-id name (which holds the serial) contains it. Case-insensitive. Ids and paths
+    match only whole: "usb" must not find any camera whose device path holds "usb#vid_"."""
     cams = list_cameras(probe=False) if cameras is None else cameras
     q = query.strip().lower()
     if not q:
@@ -291,6 +356,7 @@ def find_camera(query: str, cameras: list[CameraInfo] | None = None) -> CameraIn
         if q in keys(cam):
             return cam
     for cam in cams:
-        if any(q in k for k in keys(cam)):
+        words = [cam.name.lower()] + ([Path(cam.stable_id).name.lower()] if cam.stable_id else [])
+        if any(q in w for w in words):
             return cam
     return None
