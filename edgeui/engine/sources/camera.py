@@ -164,7 +164,8 @@ class CameraSource:
                                         "connected (see `edgeui sources`).")
             return cam.index if not sys.platform.startswith("linux") else cam.path
         if sys.platform.startswith("linux") and not Path(text).exists():
-            raise SourceUnavailable(f"{text}: the device is not connected.")
+            raise SourceUnavailable(f"{text}: the device is not connected (see `edgeui "
+                                    "sources`).")
         return text
 
     def open(self) -> None:
@@ -247,7 +248,9 @@ class CameraSource:
                 log.warning("%s", sentence)
 
     def _not_open(self) -> str:
-        return f"{self.uri}: cannot open the camera (unplugged, or in use by another program)."
+        return (f"{self.uri}: cannot open the camera (unplugged, or in use by another "
+                "program); check its cable and close any other program using it (`edgeui "
+                "sources` lists the cameras).")
 
     def read(self) -> Frame | None:
         ok, frame = self._reader.grab()

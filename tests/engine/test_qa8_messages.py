@@ -1,0 +1,44 @@
+"""qa8 §2/§5: source, sidecar and runtime errors say what went wrong and what to do."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from edgeui.engine.sources import camera as camera_module
+from edgeui.engine.sources.base import SourceUnavailable
+from edgeui.engine.sources.camera import CameraSource
+
+
+class _AbsentCamera:
+    """A cv2.VideoCapture whose device never opens."""
+
+    def __init__(self, *_args) -> None:
+        pass
+
+    def isOpened(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_camera_that_does_not_open_says_what_to_check(monkeypatch):
+    monkeypatch.setattr(camera_module.cv2, "VideoCapture", _AbsentCamera)
+    with pytest.raises(SourceUnavailable) as e:
+        CameraSource("0", backend=cv2.CAP_ANY).open()
+    assert str(e.value) == (
+        "0: cannot open the camera (unplugged, or in use by another program); check its cable "
+        "and close any other program using it (`edgeui sources` lists the cameras).")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="device paths are Linux's")
+def test_a_device_path_that_is_not_there_points_to_sources():
+    path = "/dev/video97"
+    assert not Path(path).exists()
+    with pytest.raises(SourceUnavailable) as e:
+        CameraSource(path).open()
+    assert str(e.value) == f"{path}: the device is not connected (see `edgeui sources`)."
