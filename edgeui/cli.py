@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -79,6 +80,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CtrlCWhileStarting:
+    """Ctrl-C during start-up (parsing, the heavy imports of numpy, OpenCV, a runtime) is
+    noted and honoured once they are done (exit 130): raised inside an import it would print
+    a traceback, or numpy's advice on a "broken" install."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: object = None
+
+    def __enter__(self) -> _CtrlCWhileStarting:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._note)
+        except ValueError:  # not the main thread (a test calling main()): nothing to defer
+            self._previous = None
+        return self
+
+    def _note(self, _signum: int, _frame: object) -> None:
+        self.pressed = True
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_probe"]:  # internal: load a model in a child process (engine/probe.py)
@@ -93,19 +118,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from edgeui.ui.app import main as app_main
 
         return app_main(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _setup_logging(args.debug)
-    if args.command in ("run", "bench", "sources"):  # the commands that open captures
-        from edgeui.engine.sources.capture import quiet_native_logs
+    with _CtrlCWhileStarting() as starting:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        _setup_logging(args.debug)
+        if args.command in ("run", "bench", "sources"):  # the commands that open captures
+            from edgeui.engine.sources.capture import quiet_native_logs
 
-        quiet_native_logs(not args.debug)
-    if args.command in ("run", "bench"):  # the commands that read cameras
-        from edgeui.engine.sources import camera
+            quiet_native_logs(not args.debug)
+        if args.command in ("run", "bench"):  # the commands that read cameras
+            from edgeui.engine.sources import camera
 
-        # Once, here on the main thread before any capture thread (V4L2 only).
-        camera.configure_v4l_select_timeout(getattr(args, "stall_timeout", 5.0))
-    module = importlib.import_module(COMMANDS[args.command][0])
+            # Once, here on the main thread before any capture thread (V4L2 only).
+            camera.configure_v4l_select_timeout(getattr(args, "stall_timeout", 5.0))
+        module = importlib.import_module(COMMANDS[args.command][0])
+    if starting.pressed:
+        return 130
     try:
         code = int(module.main(args) or 0)
         sys.stdout.flush()  # inside the try: a closed pipe fails here, not at exit

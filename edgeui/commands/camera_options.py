@@ -62,7 +62,7 @@ def camera_options_from_args(args: argparse.Namespace, source: str | None = None
                              ) -> dict[str, Any]:
     """``open_source`` options from the camera flags. With ``source`` (a command that runs one
     source), flags given for a source that is not a camera are an error, not ignored."""
-    from edgeui.engine.sources import source_kind
+    from edgeui.engine.sources import open_source, source_kind
     from edgeui.engine.sources.base import redact
     from edgeui.engine.sources.camera import camera_request
     from edgeui.errors import ConfigError
@@ -71,6 +71,7 @@ def camera_options_from_args(args: argparse.Namespace, source: str | None = None
                              getattr(args, "camera_fps", None),
                              getattr(args, "camera_format", None))
     if options and source is not None and source_kind(str(source)) != "camera":
+        open_source(str(source))  # a missing file is the first thing to say
         given = [flag for flag in CAMERA_FLAGS
                  if getattr(args, flag[2:].replace("-", "_"), None) is not None]
         raise ConfigError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} "

@@ -160,12 +160,14 @@ def append_offset(args: argparse.Namespace) -> int:
     is cut off first, and said so on stderr."""
     if not args.append:
         return 0
-    from edgeui.engine.record import cut_torn_last_line, last_frame_id
+    from edgeui.engine.record import check_appendable, cut_torn_last_line, last_frame_id
 
     # Only regular files are read back: opening a FIFO (a log shipper's pipe) for reading
     # would wait for ever for a writer, and a device has no end to read.
     files = [(f, kind) for f, kind in ((args.jsonl, "jsonl"), (args.csv, "csv"))
              if f and f != "-" and Path(f).is_file()]
+    for f, kind in files:
+        check_appendable(f, kind)  # never another tool's file
     for f, kind in files:
         if cut_torn_last_line(f, kind):
             print(f"edgeui: {f}: removed an incomplete last line left by an interrupted run",

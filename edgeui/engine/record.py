@@ -90,6 +90,23 @@ def _ours_file(head: bytes, kind: str) -> bool:
     return head.startswith(",".join(CSV_COLUMNS).encode())
 
 
+def check_appendable(path: str | Path, kind: str) -> None:
+    """Before ``--append``: a file that is not empty must be one of ours (our CSV header, or a
+    JSON line opening with "frame_id"), else RecordError: appending would spoil another tool's
+    file (a mistyped path in a service unit) and read its first column as frame ids."""
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(len(",".join(CSV_COLUMNS)) + 2)
+    except OSError:
+        return  # missing or unreadable: the sink says so when it opens the file
+    if not head.strip() or _ours_file(head.lstrip(b"\xef\xbb\xbf"), kind):
+        return
+    what = "the edgeui CSV header" if kind == "csv" else 'a JSON line with "frame_id"'
+    raise RecordError(f"{path}: not an edgeui results file (it does not start with {what}), "
+                      "so --append would spoil it; give another file, or leave out --append "
+                      "to replace it.")
+
+
 def _lines_from_end(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int]]:
     """The lines of an open file, last first, each with the offset it starts at (the first
     is what follows the last newline, b"" when the file ends with one). Only the last

@@ -59,3 +59,12 @@ def test_run_asks_the_camera_for_what_the_flags_say() -> None:
                               "--camera-fps", "30", "--camera-format", "MJPG", "--loop"])
     assert run_command.source_options(args) == {
         "width": 1280, "height": 720, "fps": 30.0, "fourcc": "MJPG", "loop": True}
+
+
+def test_a_missing_file_is_said_before_the_camera_options_do_not_fit(tmp_path, capsys) -> None:
+    model = make_onnx_model(tmp_path / "m.onnx", (1, 3, 32, 32),
+                            outputs=[np.zeros((1, 10), np.float32)])
+    missing = tmp_path / "nope.mp4"
+    code = main(["run", str(model), "--source", str(missing), "--camera-format", "MJPG"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith(f"edgeui: error: {missing}: file not found")
