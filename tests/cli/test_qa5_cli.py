@@ -62,7 +62,8 @@ def test_run_on_a_stream_that_never_connected_fails_with_the_reason(det_model, c
     lines = err.splitlines()
     assert lines[-2].startswith("edgeui: 0 frames in ")  # the summary still comes first
     assert lines[-1] == (f"edgeui: error: {url}: never delivered a frame in 0.5 s; last "
-                         "attempt: cannot connect (refused or not reachable).")
+                         "attempt: cannot connect (refused or not reachable); check the "
+                         "address and port, and that the camera is on and on this network.")
 
 
 def test_run_that_had_frames_and_then_lost_the_source_still_exits_0(det_model, capsys,

@@ -34,7 +34,8 @@ def test_refused_stream_is_reported_once_without_native_logs(tmp_path: Path):
     assert err.count("refused or not reachable") == 1, err
     assert f"{url}: {url}" not in err
     last = err.splitlines()[-1]
-    assert last == f"edgeui: error: {url}: cannot connect (refused or not reachable)."
+    assert last == (f"edgeui: error: {url}: cannot connect (refused or not reachable); check "
+                    "the address and port, and that the camera is on and on this network.")
 
 
 def test_open_failure_words_what_was_seen():

@@ -331,7 +331,9 @@ def test_a_host_that_resolves_keeps_the_connection_wording(monkeypatch):
                         lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "",
                                           ("192.0.2.1", 0))])
     message = _open_error(monkeypatch, "http://cam.example/mjpeg")
-    assert message == "http://cam.example/mjpeg: cannot connect (refused or not reachable)."
+    assert message == ("http://cam.example/mjpeg: cannot connect (refused or not reachable); "
+                       "check the address and port, and that the camera is on and on this "
+                       "network.")
 
 
 def test_an_address_is_not_looked_up(monkeypatch):
@@ -340,7 +342,9 @@ def test_an_address_is_not_looked_up(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", boom)
     for url in ("http://127.0.0.1:9/x", "rtsp://[::1]:9/x"):
-        assert _open_error(monkeypatch, url) == f"{url}: cannot connect (refused or not reachable)."
+        assert _open_error(monkeypatch, url) == (
+            f"{url}: cannot connect (refused or not reachable); check the address and port, "
+            "and that the camera is on and on this network.")
 
 
 def test_a_lookup_that_hangs_is_not_waited_for(monkeypatch):
@@ -361,7 +365,8 @@ def test_a_lookup_that_hangs_is_not_waited_for(monkeypatch):
         release.set()
     assert started.is_set()
     assert time.monotonic() - t0 < 5
-    assert message == "http://slow-dns.example/x: cannot connect (refused or not reachable)."
+    assert message.startswith("http://slow-dns.example/x: cannot connect (refused or not "
+                              "reachable); check the address and port")
 
 
 def test_the_lookup_happens_only_after_a_failed_open(monkeypatch):
