@@ -9,8 +9,9 @@ import cv2
 import pytest
 
 from edgeui.engine.sources import camera as camera_module
-from edgeui.engine.sources.base import SourceUnavailable
+from edgeui.engine.sources.base import SourceError, SourceUnavailable
 from edgeui.engine.sources.camera import CameraSource
+from edgeui.engine.sources.images import list_images
 
 
 class _AbsentCamera:
@@ -42,3 +43,24 @@ def test_a_device_path_that_is_not_there_points_to_sources():
     with pytest.raises(SourceUnavailable) as e:
         CameraSource(path).open()
     assert str(e.value) == f"{path}: the device is not connected (see `edgeui sources`)."
+
+
+def test_a_folder_without_images_says_what_to_do(tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "sub" / "a.jpg").write_bytes(b"")
+    with pytest.raises(SourceError) as e:
+        list_images(str(empty))
+    below = str(empty / "**" / "*.jpg")
+    assert str(e.value) == (f"{empty}: the folder holds no images (.jpg, .png, .bmp, ...); "
+                            f"check the path (images in subfolders need a pattern, like "
+                            f"'{below}').")
+
+
+def test_a_pattern_without_images_says_what_to_do(tmp_path):
+    (tmp_path / "notes1.txt").write_text("x")
+    pattern = str(tmp_path / "notes*")
+    with pytest.raises(SourceError) as e:
+        list_images(pattern)
+    assert str(e.value) == (f"{pattern}: the pattern matches no images (.jpg, .png, .bmp, "
+                            "...); check the pattern's names and extensions.")

@@ -63,7 +63,12 @@ def list_images(uri: str) -> list[Path]:
         raise SourceError(f"{uri}: file not found; check the path.")
     files = [p for p in files if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
-        raise SourceError(f"{uri}: the {what} no images (.jpg, .png, .bmp, ...).")
+        if what == "folder holds":  # a folder is read without its subfolders
+            below = str(Path(uri) / "**" / "*.jpg")
+            todo = f"check the path (images in subfolders need a pattern, like '{below}')"
+        else:
+            todo = "check the pattern's names and extensions"
+        raise SourceError(f"{uri}: the {what} no images (.jpg, .png, .bmp, ...); {todo}.")
     return files
 
 
