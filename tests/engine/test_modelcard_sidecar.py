@@ -134,3 +134,31 @@ def test_overrides_accept_cli_strings_and_skip_unset_options(tmp_path: Path):
     assert card.why("top_k").source == "override"
     with pytest.raises(SidecarError, match=r"command-line options: unknown key 'colr'"):
         build_card(load_runtime(model), overrides={"colr": "BGR"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x = 1\n[input\nk = 1\n",
+         "not valid TOML at line 2 ([input), column 7: expected ']' at the end of a table "
+         "declaration; check the keys, brackets and quotes there."),
+        ('[input]\nsize = [1, 2\n',
+         "not valid TOML at the end of the file: unclosed array; check that every bracket and "
+         "quote is closed."),
+    ],
+)
+def test_bad_toml_says_where_and_what_to_check(tmp_path: Path, text: str, expected: str):
+    path = _write(tmp_path, "bad.toml", text)
+    with pytest.raises(SidecarError) as e:
+        load_sidecar(path)
+    assert str(e.value) == f"{path}: {expected}"
+
+
+def test_a_binary_sidecar_says_it_is_not_text(tmp_path: Path):
+    path = tmp_path / "cat.yaml"
+    path.write_bytes(b"BM\x8a\x00\xff\xfe")
+    with pytest.raises(SidecarError) as e:
+        load_sidecar(path)
+    assert str(e.value) == (f"{path}: is not a UTF-8 text file; give a sidecar file (YAML or "
+                            "TOML text, like model.yaml or model.toml).")
+    assert "codec" not in str(e.value)

@@ -83,13 +83,16 @@ def load_sidecar_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SidecarError(f"{path}: sidecar file not found; check the path.") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # an image, a model: the raw codec error says nothing
+        raise SidecarError(f"{path}: is not a UTF-8 text file; give a sidecar file (YAML or "
+                           "TOML text, like model.yaml or model.toml).") from exc
+    except OSError as exc:
         raise SidecarError(f"{path}: cannot read the sidecar file ({exc}).") from exc
     if path.suffix.lower() == ".toml":
         try:
             data: Any = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise SidecarError(f"{path}: not valid TOML ({exc}).") from exc
+            raise SidecarError(f"{path}: {_toml_problem(exc, text)}") from exc
     else:
         import yaml
 
@@ -102,6 +105,37 @@ def load_sidecar_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SidecarError(f"{path}: the sidecar must be a mapping of keys (name, task, ...).")
     return data
+
+
+_TOML_WHERE = re.compile(r"^(?P<problem>.*?) \((?:at line (?P<line>\d+), column (?P<col>\d+)"
+                         r"|(?P<end>at end of document))\)$", re.DOTALL)
+
+
+def _quoted_line(lines: list[str], index: int) -> str:
+    """Line ``index`` (0-based) stripped and cut to 60 characters, for a message."""
+    quoted = lines[index].strip()
+    return quoted if len(quoted) <= 60 else quoted[:57] + "..."
+
+
+def _toml_problem(exc: Exception, text: str) -> str:
+    """"not valid TOML at line 1 ([input), column 7: expected ']' ...; check ... there."
+
+    tomllib puts where after the problem, in parentheses: "... (at line 1, column 7)" or
+    "... (at end of document)" for a bracket or a quote left open."""
+    m = _TOML_WHERE.match(str(exc))
+    if m is None:
+        return f"not valid TOML ({exc}); check the keys, brackets and quotes."
+    problem = m.group("problem").strip()
+    if problem[:1].isupper() and problem[1:2].islower():  # "Expected ..." mid-sentence
+        problem = problem[0].lower() + problem[1:]
+    if m.group("end"):
+        return (f"not valid TOML at the end of the file: {problem}; check that every bracket "
+                "and quote is closed.")
+    line, col = int(m.group("line")), int(m.group("col"))
+    lines = text.splitlines()
+    quoted = _quoted_line(lines, line - 1) if 0 < line <= len(lines) else ""
+    where = f"line {line} ({quoted}), column {col}" if quoted else f"line {line}, column {col}"
+    return f"not valid TOML at {where}: {problem}; check the keys, brackets and quotes there."
 
 
 def _yaml_problem(exc: Exception, text: str) -> str:
@@ -121,8 +155,7 @@ def _yaml_problem(exc: Exception, text: str) -> str:
             line = filled[-1] if filled else None
     where = ""
     if line is not None and 0 <= line < len(lines):
-        quoted = lines[line].strip()
-        quoted = quoted if len(quoted) <= 60 else quoted[:57] + "..."
+        quoted = _quoted_line(lines, line)
         where = f" at line {line + 1} ({quoted})" if quoted else f" at line {line + 1}"
     problem = str(getattr(exc, "problem", "") or "")
     problem = problem.replace("'<stream end>'", "the end of the file").replace(
