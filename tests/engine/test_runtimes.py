@@ -118,12 +118,22 @@ def test_onnx_missing_provider_warns(onnx_model, caplog):
     assert "CUDAExecutionProvider is not available" in rt.warnings[0]
     assert "det.onnx" in rt.warnings[0]
     assert "CUDAExecutionProvider is not available" in caplog.text
+    assert rt.warnings[0].endswith(f"; using the next one, {CPU}.")
 
 
 def test_onnx_only_missing_providers_falls_back_to_cpu(onnx_model, recorded):
     rt = onnx_mod.OnnxRuntime(onnx_model, RuntimeOptions(providers=("TensorRT",)))
     assert recorded[0]["providers"] == [CPU]
     assert "TensorrtExecutionProvider" in rt.warnings[0]
+    # No other provider was asked for: the warning names the one that runs, not "the next".
+    assert rt.warnings[0].endswith(f"; falling back to {CPU}.")
+
+
+def test_onnx_missing_provider_after_one_asked_for_names_that_one(onnx_model, recorded):
+    rt = onnx_mod.OnnxRuntime(onnx_model, RuntimeOptions(providers=("cpu", "cuda")))
+    assert recorded[0]["providers"] == [CPU]
+    assert len(rt.warnings) == 1
+    assert rt.warnings[0].endswith(f"; using {CPU}.")
 
 
 def test_onnx_strict_providers_raise(onnx_model):

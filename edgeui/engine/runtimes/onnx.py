@@ -332,18 +332,25 @@ class OnnxRuntime:
         known = known_provider_names(self._ort)
         # A typo is an error before anything else; a known provider missing here only warns.
         fulls = [check_provider_name(name, known) for name in self.options.providers]
-        chosen: list[str] = []
-        for full in fulls:
+        chosen = list(dict.fromkeys(full for full in fulls if full in available))
+        for i, full in enumerate(fulls):
             if full in available:
-                if full not in chosen:
-                    chosen.append(full)
+                continue
+            # Say which provider takes over: the next one asked for, else the first one
+            # asked for before this, else CPU (the fallback when none asked for is here).
+            later = [f for f in fulls[i + 1:] if f in available]
+            if later:
+                fallback = f"using the next one, {later[0]}"
+            elif chosen:
+                fallback = f"using {chosen[0]}"
             else:
-                self._missing(
-                    f"{self.path.name}: execution provider {full} is not available in this "
-                    f"onnxruntime build (available: {', '.join(available)})",
-                    "using the next one",
-                    warnings,
-                )
+                fallback = "falling back to CPUExecutionProvider"
+            self._missing(
+                f"{self.path.name}: execution provider {full} is not available in this "
+                f"onnxruntime build (available: {', '.join(available)})",
+                fallback,
+                warnings,
+            )
         if not chosen:
             chosen = ["CPUExecutionProvider"]
         return chosen
