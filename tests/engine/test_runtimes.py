@@ -504,6 +504,7 @@ def test_litert_delegate_errors(tmp_path):
         load_runtime(p, RuntimeOptions(delegate="libedgetpu-not-here.so.1"))
     msg = str(e.value)
     assert "could not load delegate libedgetpu-not-here.so.1" in msg
+    assert msg.count("libedgetpu-not-here.so.1") == 1, msg  # not again from the loader
     assert "check the library path and that the device is plugged in" in msg and one_line(msg)
     libm = ctypes.util.find_library("m")
     if libm:

@@ -234,9 +234,13 @@ class LiteRTRuntime:
             # whose finaliser prints a traceback.
             lib = ctypes.CDLL(library)
         except OSError as exc:
+            # The loader's message starts with the name again ("libedgetpu.so.1: cannot
+            # open shared object file..."): said once is enough.
+            why = clean_message(str(exc))
+            for name in (library, Path(library).name):
+                why = why.removeprefix(f"{name}: ")
             raise ModelLoadError(
-                f"{self.path}: could not load delegate {library}: {clean_message(str(exc))}; "
-                f"{hint}."
+                f"{self.path}: could not load delegate {library}: {why}; {hint}."
             ) from exc
         for symbol in ("tflite_plugin_create_delegate", "tflite_plugin_destroy_delegate"):
             if not hasattr(lib, symbol):
