@@ -60,6 +60,10 @@ STUCK_OPEN_S = 30.0  # a stream's open times out at 10 s, its DNS check at 2 s m
 STUCK_READ_FACTOR, STUCK_READ_MARGIN_S = 2.0, 2.0
 # Stuck capture threads left waiting at once; beyond, a stuck one is reported, not replaced.
 MAX_STUCK_THREADS = 4
+# A switch to another source waits at most this long for the capture thread to come out of
+# the old source's call (a stream's open takes up to 10 s to time out) before a fresh thread
+# opens the new source.
+SWITCH_WAIT_S = 2.0
 
 STAGES: tuple[str, ...] = ("capture", "preprocess", "inference", "postprocess", "end_to_end")
 _NOTHING: Any = object()
@@ -630,7 +634,10 @@ class Pipeline:
                 return
             since, gen, what, label, _thread = call
             waited = time.monotonic() - since
-            if waited < self._stuck_limit(what):
+            limit = self._stuck_limit(what)
+            if gen != self._source_gen:  # switched away: the new source need not wait
+                limit = min(limit, SWITCH_WAIT_S)
+            if waited < limit:
                 return
             self._capture_call = None  # handled: told once, replaced at most once
             same_source = gen == self._source_gen  # else the user switched away meanwhile

@@ -105,3 +105,37 @@ def test_a_source_object_cannot_be_opened_twice_so_the_stuck_read_is_only_report
     finally:
         release.set()
         p.stop()
+
+
+class SlowOpeningStream(HangingCamera):
+    """A stream whose open waits (a dead host, no open timeout) until ``release`` is set."""
+
+    def open(self) -> None:
+        self.hanging.set()
+        self.release.wait()
+
+
+def test_switching_away_from_a_source_whose_open_hangs_takes_seconds_not_its_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline_module, "SWITCH_WAIT_S", 0.05)
+    release = threading.Event()
+    stuck = SlowOpeningStream(1, None, release)
+    fine = HangingCamera(2, None, release)
+
+    def open_source(uri: str, **_options):
+        return stuck if uri == "rtsp://dead/x" else fine
+
+    monkeypatch.setattr(pipeline_module, "open_source", open_source)
+    rec = Recorder()
+    p = Pipeline(FakeModel(), "rtsp://dead/x", **FAST, **rec.callbacks())
+    p.start()
+    try:
+        assert stuck.hanging.wait(5)
+        p.set_source("fake://cam")  # the user picks another source meanwhile
+        rec.wait(lambda: any(r.frame.image[0, 0, 0] == 2 for r in rec.results))
+        assert "disconnected" not in rec.states()  # nothing to report of a source left
+        release.set()
+        assert stuck.closed.wait(5)  # its open returned: the left thread closes it
+    finally:
+        release.set()
+        p.stop()
