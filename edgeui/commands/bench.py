@@ -10,6 +10,7 @@ from edgeui.commands.camera_options import add_camera_arguments, camera_options_
 from edgeui.commands.common import (
     add_model_arguments,
     model_options_from_args,
+    non_negative_int,
     positive_int,
     print_source_event,
 )
@@ -25,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "images are read as fast as the pipeline takes them, looped")
     parser.add_argument("--frames", type=positive_int, default=200,
                         help="measured frames per phase (default 200)")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured frames first")
+    parser.add_argument("--warmup", type=non_negative_int, default=5,
+                        help="unmeasured frames first (default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_camera_arguments(parser)
     add_model_arguments(parser)
@@ -48,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
 
     ensure_loadable(args.model, options)  # in a child first: a crash is one clear error
     report = run_bench(lambda: Model.load(args.model, options), source=args.source,
-                       frames=args.frames, warmup=max(0, args.warmup), on_event=on_event,
+                       frames=args.frames, warmup=args.warmup, on_event=on_event,
                        source_options=source_options)
     data = report.to_dict()
     if args.json:

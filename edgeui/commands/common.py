@@ -35,6 +35,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """A whole number of 0 or more (counts that may be none, like warm-up frames)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return value
+
+
 def positive_float(text: str) -> float:
     """A number above 0 (seconds, rates)."""
     try:

@@ -36,6 +36,11 @@ from tests.helpers.modelgen import make_onnx_model
          "segmentation, pose"),
         (["bench", "m.onnx", "--frames", "0"],
          "edgeui: error: --frames: '0' is not a whole number of 1 or more"),
+        (["bench", "m.onnx", "--warmup", "-1"],
+         "edgeui: error: --warmup: '-1' is not a whole number of 0 or more "
+         "(see `edgeui bench --help`)"),
+        (["bench", "m.onnx", "--warmup", "2.5"],
+         "edgeui: error: --warmup: '2.5' is not a whole number of 0 or more"),
     ],
 )
 def test_argument_errors_are_one_line(capsys, args, expected):
