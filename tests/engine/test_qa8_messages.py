@@ -9,6 +9,7 @@ import cv2
 import pytest
 
 from edgeui.engine.sources import camera as camera_module
+from edgeui.engine.sources import open_source
 from edgeui.engine.sources.base import SourceError, SourceUnavailable
 from edgeui.engine.sources.camera import CameraSource
 from edgeui.engine.sources.images import list_images
@@ -64,3 +65,20 @@ def test_a_pattern_without_images_says_what_to_do(tmp_path):
         list_images(pattern)
     assert str(e.value) == (f"{pattern}: the pattern matches no images (.jpg, .png, .bmp, "
                             "...); check the pattern's names and extensions.")
+
+
+@pytest.mark.parametrize("uri", ["synthetic@5", "Synthetic", "synthetic.png"])
+def test_a_mistyped_test_pattern_names_the_form(uri, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no such file here
+    with pytest.raises(SourceError) as e:
+        open_source(uri)
+    assert str(e.value) == (f"{uri}: file not found; for the test pattern write synthetic or "
+                            "synthetic:WIDTHxHEIGHT@FPS, like synthetic:640x480@5.")
+
+
+def test_other_missing_files_still_say_check_the_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for uri in ("clip.mp4", "shot.png"):
+        with pytest.raises(SourceError) as e:
+            open_source(uri)
+        assert str(e.value) == f"{uri}: file not found; check the path."

@@ -202,6 +202,15 @@ def strip_file_scheme(uri: str) -> str:
     return text
 
 
+def file_not_found(uri: str) -> str:
+    """"URI: file not found; ..." for a local file that is not there. A name that starts like
+    the test pattern (``synthetic@5``, ``Synthetic``) is most likely a mistyped one."""
+    if str(uri).strip().lower().startswith("synthetic"):
+        return (f"{uri}: file not found; for the test pattern write synthetic or "
+                "synthetic:WIDTHxHEIGHT@FPS, like synthetic:640x480@5.")
+    return f"{uri}: file not found; check the path."
+
+
 def is_pattern(path: str) -> bool:
     """Whether a local path is a glob pattern: it has glob characters (``*?[``) and no file
     or folder has that very name. An existing ``clip[1].mp4`` or ``run[3]/`` is always the

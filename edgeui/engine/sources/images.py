@@ -22,6 +22,7 @@ from edgeui.engine.sources.base import (
     FrameMaker,
     Pacer,
     SourceEnded,
+    file_not_found,
     is_pattern,
 )
 from edgeui.engine.types import Frame
@@ -60,7 +61,7 @@ def list_images(uri: str) -> list[Path]:
     elif path.exists():
         return [path]
     else:
-        raise SourceError(f"{uri}: file not found; check the path.")
+        raise SourceError(file_not_found(uri))
     files = [p for p in files if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         if what == "folder holds":  # a folder is read without its subfolders

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 
-from edgeui.engine.sources.base import Pacer, SourceEnded, SourceUnavailable
+from edgeui.engine.sources.base import Pacer, SourceEnded, SourceUnavailable, file_not_found
 from edgeui.engine.sources.capture import CaptureReader
 from edgeui.engine.types import Frame
 from edgeui.errors import SourceError
@@ -24,7 +24,7 @@ class VideoSource:
                  fps: float | None = None) -> None:
         self.path = Path(uri).expanduser()
         if not self.path.exists():
-            raise SourceError(f"{uri}: file not found; check the path.")
+            raise SourceError(file_not_found(uri))
         if self.path.is_dir():
             raise SourceError(f"{uri}: is a folder without images; give a video file.")
         self.uri = str(uri)
