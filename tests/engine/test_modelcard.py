@@ -167,6 +167,14 @@ def test_forced_decoder_that_does_not_fit_is_refused(tmp_path: Path, kind: str, 
         build_card(rt)
 
 
+def test_unknown_decoder_on_the_command_line_names_the_flag(tmp_path: Path):
+    rt = fake(tmp_path, (1, 3, 416, 416), [(1, 3549, 85)], name="yolox.onnx")
+    with pytest.raises(SidecarError) as err:
+        build_card(rt, overrides={"decoder": "bogus"})
+    assert str(err.value).startswith("--decoder: unknown decoder kind 'bogus'; known kinds: ")
+    assert "command-line option" not in str(err.value)
+
+
 def test_forced_decoder_that_fits_still_gets_sniffed_params(tmp_path: Path):
     # anchor_free_pose only claims a layout when the task is pose: naming it implies that.
     rt = fake(tmp_path, (1, 3, 96, 96), [(1, 56, CELLS_96)])

@@ -123,7 +123,8 @@ def _sniff(
         decoder = decoders.REGISTRY.get(kind)
         if decoder is None:
             known = ", ".join(sorted(decoders.REGISTRY))
-            raise SidecarError(f"{where}: unknown decoder kind {kind!r}; known kinds: {known}.")
+            said = "--decoder" if where == "command-line option" else where
+            raise SidecarError(f"{said}: unknown decoder kind {kind!r}; known kinds: {known}.")
         claim = None
         try:
             # The named decoder implies its task: sniff with that, so that task-gated
