@@ -67,13 +67,21 @@ def test_a_pattern_without_images_says_what_to_do(tmp_path):
                             "...); check the pattern's names and extensions.")
 
 
-@pytest.mark.parametrize("uri", ["synthetic@5", "Synthetic", "synthetic.png"])
+@pytest.mark.parametrize("uri", ["synthetic_640x480", "Synthetic", "synthetic.png"])
 def test_a_mistyped_test_pattern_names_the_form(uri, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no such file here
     with pytest.raises(SourceError) as e:
         open_source(uri)
     assert str(e.value) == (f"{uri}: file not found; for the test pattern write synthetic or "
                             "synthetic:WIDTHxHEIGHT@FPS, like synthetic:640x480@5.")
+
+
+def test_the_test_pattern_at_a_rate_needs_no_size() -> None:
+    from edgeui.engine.sources import source_kind
+
+    assert source_kind("synthetic@5") == "synthetic"  # a file before: "file not found"
+    source = open_source("synthetic@0")
+    assert (source.width, source.height, source.live) == (640, 480, False)
 
 
 def test_other_missing_files_still_say_check_the_path(tmp_path, monkeypatch):

@@ -218,6 +218,12 @@ def is_pattern(path: str) -> bool:
     return any(ch in path for ch in GLOB_CHARS) and not Path(path).expanduser().exists()
 
 
+def is_synthetic(uri: str) -> bool:
+    """Whether ``uri`` names the test pattern: ``synthetic``, ``synthetic:WxH[@FPS]`` or
+    ``synthetic@FPS``."""
+    return uri == "synthetic" or uri.startswith(("synthetic:", "synthetic@"))
+
+
 def source_kind(uri: str) -> str:
     """Which registry entry handles ``uri`` (raises SourceError when none does)."""
     text = str(uri).strip()
@@ -225,7 +231,7 @@ def source_kind(uri: str) -> str:
         raise SourceError("empty source; give a camera index, a file, a folder or a URL.")
     if text.isdigit() or text.startswith(("camera:", "/dev/video", "/dev/v4l/")):
         return "camera"
-    if text == "synthetic" or text.startswith("synthetic:"):
+    if is_synthetic(text):
         return "synthetic"
     m = _SCHEME.match(text)
     if m and len(m.group(1)) > 1:  # "C:\..." is a Windows drive, not a scheme

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from edgeui.config import dedup_entries, entry_key
+from edgeui.engine.sources.base import is_synthetic
 from edgeui.ui.widgets.style import ERROR, MUTED, icon
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def is_demo_photos(uri: str) -> bool:
 
 def source_label(uri: str) -> str:
     """A short, readable name for a recent-source row."""
-    if uri == SYNTHETIC or uri.startswith("synthetic:"):
+    if is_synthetic(uri):
         return "Demo pattern (synthetic)"
     if is_demo_photos(uri):
         return "Demo photos (face detection)"
@@ -78,7 +79,7 @@ def source_label(uri: str) -> str:
 
 
 def source_icon_name(uri: str) -> str:
-    if uri == SYNTHETIC or uri.startswith("synthetic:") or is_demo_photos(uri):
+    if is_synthetic(uri) or is_demo_photos(uri):
         return "demo"
     if _SCHEME.match(uri):
         return "link"

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from edgeui.engine.sources.base import credentials_end, redact
+from edgeui.engine.sources.base import credentials_end, is_synthetic, redact
 from edgeui.ui.widgets.live_text import LiveText
 from edgeui.ui.widgets.style import ACCENT, MUTED, TEXT
 
@@ -47,7 +47,7 @@ def source_name(uri: str) -> str:
     """A short name for the source line ("Demo photos", "Camera 0", a file name...)."""
     if not uri:
         return ""
-    if uri == "synthetic" or uri.startswith("synthetic:"):
+    if is_synthetic(uri):
         return "Demo pattern"
     if Path(uri).name == "demo-photos":
         return "Demo photos"
