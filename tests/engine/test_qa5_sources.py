@@ -46,7 +46,8 @@ def test_a_host_that_dns_cannot_find_is_named(monkeypatch):
     message = _open_error(monkeypatch, "http://no-such-host.invalid/stream")
     assert looked_up == ["no-such-host.invalid"]
     assert message == ("http://no-such-host.invalid/stream: cannot connect: the host name "
-                       "'no-such-host.invalid' could not be found (DNS).")
+                       "'no-such-host.invalid' could not be found (DNS); check the spelling, "
+                       "or give the camera's IP address instead.")
     assert "refused" not in message
 
 
@@ -55,7 +56,8 @@ def test_the_dns_message_keeps_the_credentials_hidden(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", _no_such_name)
     message = _open_error(monkeypatch, "rtsp://user:secret@no-such-host.invalid:554/live")
     assert message == ("rtsp://***@no-such-host.invalid:554/live: cannot connect: the "
-                       "host name 'no-such-host.invalid' could not be found (DNS).")
+                       "host name 'no-such-host.invalid' could not be found (DNS); check the "
+                       "spelling, or give the camera's IP address instead.")
 
 
 @pytest.mark.parametrize("url", ["rtsp://admin:p#ss@cam.lan/live",
@@ -143,7 +145,8 @@ def test_an_at_sign_after_the_host_is_not_taken_for_a_password(monkeypatch, url)
     message = _open_error(monkeypatch, url)
     assert looked_up == ["cam.example"]
     assert message.endswith(": cannot connect: the host name 'cam.example' could not be found "
-                            "(DNS).")
+                            "(DNS); check the spelling, or give the camera's IP address "
+                            "instead.")
 
 
 @pytest.mark.parametrize("url", ["rtsp://admin:p@ss/x@cam.lan/live",
@@ -323,7 +326,8 @@ def test_a_dns_server_that_does_not_answer_is_said_so(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", again)
     message = _open_error(monkeypatch, "rtsp://cam.example/live")
     assert message == ("rtsp://cam.example/live: cannot connect: the host name 'cam.example' "
-                       "could not be looked up (DNS did not answer).")
+                       "could not be looked up (DNS did not answer); check the spelling, or "
+                       "give the camera's IP address instead.")
 
 
 def test_a_host_that_resolves_keeps_the_connection_wording(monkeypatch):

@@ -56,6 +56,7 @@ def open_failure(waited: float, timeout: float) -> str:
 
 # What to do after a failed open that was not a name lookup (refused, no answer, no video).
 CONNECT_HINT = "check the address and port, and that the camera is on and on this network"
+DNS_HINT = "check the spelling, or give the camera's IP address instead"
 CREDENTIALS_NEED_ENCODING = ("the user name or password holds a character that must be "
                              "percent-encoded (%23 for #, %3F for ?, %2F for /)")
 
@@ -201,7 +202,7 @@ class StreamSource:
                                         f"{CREDENTIALS_NEED_ENCODING}.")
             host = host_name(self.url)
             dns = name_failure(host, min(DNS_CHECK_TIMEOUT, self.open_timeout)) if host else None
-            why = (f"cannot connect: {dns}" if dns
+            why = (f"cannot connect: {dns}; {DNS_HINT}" if dns
                    else f"{open_failure(waited, self.open_timeout)}; {CONNECT_HINT}")
             raise SourceUnavailable(f"{self.uri}: {why}.")
         self._reader.attach(cap)
