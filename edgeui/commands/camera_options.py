@@ -40,7 +40,7 @@ def pixel_format(text: str) -> str:
         return check_pixel_format(text)
     except SourceError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a pixel format of four characters, like MJPG or YUYV") from None
+            f"{text!r} is not a pixel format of up to four characters, like MJPG or YUYV") from None
 
 
 CAMERA_FLAGS = ("--camera-size", "--camera-fps", "--camera-format")

@@ -22,8 +22,8 @@ from tests.helpers.modelgen import make_onnx_model
          "edgeui: error: --camera-size: '99999x1': a camera frame size is between 16x16 and "
          "16384x16384"),
         (["run", "m.onnx", "--source", "0", "--camera-format", "MJPEG"],
-         "edgeui: error: --camera-format: 'MJPEG' is not a pixel format of four characters, "
-         "like MJPG or YUYV"),
+         "edgeui: error: --camera-format: 'MJPEG' is not a pixel format of up to four "
+         "characters, like MJPG or YUYV"),
         (["bench", "m.onnx", "--source", "0", "--camera-fps", "0"],
          "edgeui: error: --camera-fps: '0' is not a frame rate above 0 and at most 1000, "
          "like 30"),

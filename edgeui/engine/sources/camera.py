@@ -64,8 +64,6 @@ _takes_open_parameters: set[int] = set()  # backends that opened a camera with p
 # report 29.97 for 30, or the nearest interval they can time).
 _FPS_TOLERANCE = 0.5
 _SIZE = re.compile(r"\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*")
-
-
 _SIZE_LIMITS = (16, 16384)
 _FPS_MAX = 1000.0
 # Formats drivers name in capitals: "mjpg" means MJPG (V4L2 codes are case-sensitive).
@@ -100,7 +98,8 @@ def check_pixel_format(text: str) -> str:
     code = str(text).strip()
     if not 1 <= len(code) <= 4 or not code.isascii() or not code.isprintable() \
             or " " in code:  # fmt: skip
-        raise SourceError(f"{text}: a pixel format is four characters, like MJPG or YUYV.")
+        raise SourceError(f"{text}: a pixel format is up to four characters, like MJPG or "
+                          "YUYV.")
     if code.upper() in _CAPITAL_FORMATS:
         code = code.upper()
     return code.ljust(4)  # drivers pad short codes with spaces

@@ -2,7 +2,7 @@
 
 Linux: /sys/class/video4linux/*/name, USB ids and the /dev/v4l/by-id symlinks (which
 carry the USB serial and survive re-plugging into another port), plus the pixel formats
-the driver the driver lists (VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES; no streaming). Windows:
+the driver lists (VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES; no streaming). Windows:
 cv2-enumerate-cameras lists Media Foundation's cameras (names, USB ids, device paths) in
 OpenCV's index order. macOS: AVFoundation's video and muxed devices sorted by uniqueID, the
 list OpenCV's backend indexes (4.7 and later), through pyobjc. Neither opens a camera; only
