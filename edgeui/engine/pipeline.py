@@ -26,7 +26,8 @@ Threads: ``run()`` runs the inference loop in the calling thread (the GUI worker
 or the CLI's main thread) and owns a capture thread, which opens, reads (live sources) and
 recovers the source; it lends an on-demand source to the inference thread and takes it back
 when a read fails. ``on_event`` is called from the capture
-thread; ``on_result``, ``on_error`` and ``on_model`` from the inference thread.
+thread (and, for a stuck capture thread, from the inference loop's watch, one event at a
+time); ``on_result``, ``on_error`` and ``on_model`` from the inference thread.
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ class Pipeline:
         self._read_lock = threading.Lock()  # held by the inference thread while it reads
         self._paused = False  # (cond)
         self._source_request: FrameSource | str | None = source  # (cond)
+        self._request_options: dict[str, Any] = {}  # (cond) open_source options of a URI
         self._source_gen = 0  # (cond) bumped by set_source
         self._ended = False  # (cond) the current source has nothing more to give
         self._fatal: Exception | None = None  # (cond) why it failed for good, to report once
@@ -201,6 +203,11 @@ class Pipeline:
         self._capture_call: tuple[float, int, str, str, threading.Thread] | None = None
         self._stuck_threads = 0  # (cond) retired capture threads still inside a call
         self._stuck_told: int | None = None  # (cond) gen told stuck and not replaced: "live" due
+        # (cond) the source generation wanted when the call in _capture_call was told stuck
+        self._call_told: int | None = None
+        # One event at a time, state and callback together: the inference loop's watch and
+        # the capture thread both report, and "live" must not overtake "disconnected".
+        self._event_lock = threading.RLock()
 
         self._model: Any = None
         self._runtime = ""
@@ -236,10 +243,14 @@ class Pipeline:
             self._pending_model = model_or_loader
             self._cond.notify_all()
 
-    def set_source(self, source: FrameSource | str | None) -> None:
-        """Switch to another source (closed and opened in the capture thread)."""
+    def set_source(self, source: FrameSource | str | None,
+                   options: dict[str, Any] | None = None) -> None:
+        """Switch to another source (closed and opened in the capture thread). ``options``
+        go to ``open_source`` with a URI: a source named by URI (not built by the caller)
+        can be opened afresh when a driver leaves its capture thread stuck."""
         with self._cond:
             self._source_request = source
+            self._request_options = dict(options or {})
             self._source_gen += 1
             self._ended = False
             self._fatal = None
@@ -545,6 +556,11 @@ class Pipeline:
     # --- the capture thread ---------------------------------------------------------------
     def _emit(self, state: str, message: str, label: str, gen: int,
               retry_in: float | None = None) -> None:
+        with self._event_lock:
+            self._emit_now(state, message, label, gen, retry_in)
+
+    def _emit_now(self, state: str, message: str, label: str, gen: int,
+                  retry_in: float | None) -> None:
         with self._cond:
             if self._source_gen != gen or (self._capture_stop.is_set() and state != "live"):
                 # A capture thread outliving its run (left inside a blocking open) or its
@@ -580,39 +596,51 @@ class Pipeline:
                         # ended/failed or no source: idle until something changes
                         self._cond.wait_for(lambda g=gen: self._should_leave(g), 0.5)
                         continue
-                    gen, request = self._source_gen, self._source_request
+                    new_gen, request = self._source_gen, self._source_request
+                    options = self._request_options
                 if source is not None:
-                    with self._source_call("close", gen, str(getattr(source, "uri", source))):
-                        source.close()
+                    # Closed as the old source (its generation): a close that hangs is a
+                    # switch kept waiting, and a fresh thread opens the new one.
+                    self._close(source, gen)
                     source = None
+                    continue  # retired meanwhile, or switched again: look again
+                gen = new_gen
                 if request is None:
                     with self._cond:
                         self._source_state = "idle"
                     continue
-                source = self._make_source(request, gen)
+                source = self._make_source(request, gen, options)
                 if source is not None:
                     self._run_source(source, gen)
         except Exception:  # never die silently: the app would freeze on its last frame
             log.exception("the capture thread failed")
             with self._cond:
-                self._ended = True
-                self._cond.notify_all()
+                if self._capture_thread is me and self._source_gen == gen:
+                    self._ended = True  # a retired thread's failure ends nothing
+                    self._cond.notify_all()
         finally:
             if source is not None:
-                try:
-                    source.close()
-                except Exception:
-                    log.debug("closing the source failed", exc_info=True)
+                self._close(source, gen)
             with self._cond:
                 if self._capture_thread is not me:
                     self._stuck_threads = max(0, self._stuck_threads - 1)
+
+    def _close(self, source: FrameSource, gen: int) -> None:
+        """Close a source in the capture thread; a close that raises is logged, not fatal."""
+        try:
+            with self._source_call("close", gen, str(getattr(source, "uri", source))):
+                source.close()
+        except Exception:
+            log.debug("closing the source failed", exc_info=True)
 
     @contextlib.contextmanager
     def _source_call(self, what: str, gen: int, label: str) -> Iterator[None]:
         """Mark the capture thread as inside a source's ``what`` call (for _watch_capture)."""
         me = threading.current_thread()
         with self._cond:
-            self._capture_call = (time.monotonic(), gen, what, label, me)
+            if self._capture_thread is me:  # a retired thread's calls are watched no more
+                self._capture_call = (time.monotonic(), gen, what, label, me)
+                self._call_told = None
         try:
             yield
         finally:
@@ -628,51 +656,67 @@ class Pipeline:
     def _watch_capture(self) -> None:
         """Inference thread: retire a capture thread stuck in a source call and start a fresh
         one that opens the source anew (see the module docstring)."""
-        with self._cond:
+        with self._cond:  # per frame: only this, unless a call is overdue
             call = self._capture_call
-            if call is None or call[4] is not self._capture_thread:
+            if call is None or self._call_told == self._source_gen:
                 return
-            since, gen, what, label, _thread = call
-            waited = time.monotonic() - since
-            limit = self._stuck_limit(what)
-            if gen != self._source_gen:  # switched away: the new source need not wait
-                limit = min(limit, SWITCH_WAIT_S)
-            if waited < limit:
+            limit = self._stuck_limit(call[2]) if call[1] == self._source_gen else SWITCH_WAIT_S
+            if time.monotonic() - call[0] < limit:
                 return
-            self._capture_call = None  # handled: told once, replaced at most once
-            same_source = gen == self._source_gen  # else the user switched away meanwhile
-            # A source given as an object cannot be opened again while a thread is inside it.
-            reopen = (not same_source or isinstance(self._source_request, str)) \
-                and self._stuck_threads < MAX_STUCK_THREADS and not self._capture_stop.is_set()
-            if reopen:
-                self._stuck_threads += 1
-                if same_source:
-                    self._source_gen += 1  # what the stuck thread still says or reads is old
-                    self._slot = None
-                new_gen = self._source_gen
-                fresh = threading.Thread(target=self._capture_loop, name="edgeui-capture",
-                                         daemon=True)
-                self._capture_thread = fresh
-        doing = {"open": "opening it", "read": "a read", "close": "closing it"}[what]
-        if not reopen:
-            if not same_source:
-                return
+        # Under the event lock: its "disconnected" is never overtaken by the "live" of the
+        # call returning meanwhile.
+        with self._event_lock:
             with self._cond:
-                self._stuck_told = gen  # its next frame says "live" again
-            self._emit("disconnected", f"{label}: {doing} has not returned for {waited:.0f} s "
-                       "(the device or the network does not answer); waiting for it.",
-                       label, gen)
-            return
-        if same_source:
-            self._emit("disconnected", f"{label}: {doing} has not returned for {waited:.0f} s "
-                       "(the device or the network does not answer); opening it again.",
-                       label, new_gen)
-        fresh.start()
+                call = self._capture_call
+                if call is None or call[4] is not self._capture_thread or self._stop.is_set() \
+                        or self._capture_stop.is_set():  # fmt: skip
+                    return
+                since, gen, what, label, _thread = call
+                wanted = self._source_gen  # the source the user wants now
+                same_source = gen == wanted  # else the user switched away meanwhile
+                if self._call_told == wanted:
+                    return  # said already; a later switch is looked at afresh
+                waited = time.monotonic() - since
+                limit = self._stuck_limit(what) if same_source else SWITCH_WAIT_S
+                if waited < limit:
+                    return
+                # A source given as an object cannot be opened while a thread is inside it.
+                reopen = (not same_source or isinstance(self._source_request, str)) \
+                    and self._stuck_threads < MAX_STUCK_THREADS
+                if reopen:
+                    self._capture_call = None
+                    self._stuck_threads += 1
+                    if same_source:
+                        self._source_gen += 1  # what the stuck thread still says is old
+                        self._slot = None
+                    wanted = self._source_gen
+                    fresh = threading.Thread(target=self._capture_loop, name="edgeui-capture",
+                                             daemon=True)
+                    self._capture_thread = fresh
+                else:
+                    self._call_told = wanted
+                    if same_source:
+                        self._stuck_told = gen  # its next frame says "live" again
+                new_label = self._source_label
+            doing = {"open": "opening it", "read": "a read", "close": "closing it"}[what]
+            stuck = (f"{label}: {doing} has not returned for {waited:.0f} s (the device or "
+                     "the network does not answer)")
+            if reopen:
+                if same_source:
+                    self._emit("disconnected", f"{stuck}; opening it again.", label, wanted)
+                fresh.start()
+            elif same_source:
+                self._emit("disconnected", f"{stuck}; waiting for it.", label, gen)
+            else:  # switched away, and no thread can be spared for the new source
+                self._emit("disconnected", f"{new_label}: cannot open it yet: "
+                           f"{MAX_STUCK_THREADS} capture threads wait for drivers that do not "
+                           "answer; restart edgeui if this lasts.", new_label, wanted)
 
-    def _make_source(self, request: FrameSource | str, gen: int) -> FrameSource | None:
+    def _make_source(self, request: FrameSource | str, gen: int,
+                     options: dict[str, Any] | None = None) -> FrameSource | None:
         if isinstance(request, str):
             try:
-                source = open_source(request, **self.source_options)
+                source = open_source(request, **{**self.source_options, **(options or {})})
             except SourceError as exc:
                 self._fail(exc, redact(request), gen)
                 return None

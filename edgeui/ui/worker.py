@@ -146,6 +146,7 @@ class InferenceWorker(QObject):
         self._factory = pipeline_factory or _default_pipeline_factory
         self._loader = model_loader or _default_model_loader
         self._source = source
+        self._source_options: dict[str, Any] = {}
         self._fps_limit = fps_limit
         self._retry = retry
         self._lock = threading.Lock()
@@ -240,7 +241,7 @@ class InferenceWorker(QObject):
                 self._pipeline = pipeline
                 pending, self._pending = self._pending, []
             if self._source is not None:
-                self._safe(pipeline.set_source, self._source)
+                self._safe(pipeline.set_source, self._source, self._source_options)
             for call in pending:
                 self._safe(call, pipeline)
             pipeline.run()
@@ -285,7 +286,9 @@ class InferenceWorker(QObject):
         """Switch the input (a URI, path or FrameSource) without stopping.
 
         ``options`` go to ``open_source`` (e.g. a slideshow's fps); the source is built
-        here but opened in the capture thread, so this never blocks on a device. A source
+        here to check it, and again by the pipeline from the URI (so that it can open it
+        afresh if a driver leaves a read hanging), opened in the capture thread, so this
+        never blocks on a device. A source
         that cannot even be built (a folder with no images) is reported at once, as the
         "failed" event the pipeline would send (and on ``errored``): False is returned and
         the current source runs on.
@@ -294,7 +297,7 @@ class InferenceWorker(QObject):
             try:
                 from edgeui.engine.sources import open_source
 
-                source = open_source(source, **options)
+                open_source(source, **options)  # a folder with no images: said now
             except Exception as exc:
                 message = error_message(exc)
                 try:
@@ -306,8 +309,8 @@ class InferenceWorker(QObject):
                     pass
                 self._emit_error(message)
                 return False
-        self._source = source
-        self._with_pipeline(lambda p: p.set_source(source))
+        self._source, self._source_options = source, dict(options or {})
+        self._with_pipeline(lambda p: p.set_source(source, options or None))
         return True
 
     def pause(self) -> None:

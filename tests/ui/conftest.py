@@ -100,7 +100,7 @@ class FakePipeline:
     def set_model(self, model_or_loader) -> None:
         self._pending = model_or_loader
 
-    def set_source(self, source) -> None:
+    def set_source(self, source, options=None) -> None:
         from edgeui.errors import SourceError
 
         if source == "bad://":

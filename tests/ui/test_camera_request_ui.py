@@ -17,10 +17,10 @@ def test_the_app_asks_every_camera_it_opens_and_nothing_else(window, tmp_path: P
                                       "--camera-format", "MJPG"])
     window.camera_request = camera_options_from_args(args)  # as the app does at start
     window.set_source("0")
-    camera = window.worker._source
-    assert (camera.width, camera.height, camera.fps, camera.fourcc) == (1280, 720, None, "MJPG")
+    assert window.worker._source == "0"  # by URI: it can be opened afresh
+    assert window.worker._source_options == {"width": 1280, "height": 720, "fourcc": "MJPG"}
     folder = tmp_path / "photos"
     folder.mkdir()
     cv2.imwrite(str(folder / "a.png"), np.zeros((8, 8, 3), np.uint8))
     window.set_source(str(folder))  # a slideshow: the camera options are not its business
-    assert not hasattr(window.worker._source, "fourcc")
+    assert "fourcc" not in window.worker._source_options
