@@ -66,6 +66,22 @@ def marks(rec: Recorder) -> set[int]:
         return {int(r.frame.image[0, 0, 0]) for r in rec.results}
 
 
+def opened_in_turn(monkeypatch: pytest.MonkeyPatch, cameras: list[HangingCamera]) -> Pipeline:
+    """A pipeline on "fake://cam" whose every (re)open gives the next of ``cameras`` (the
+    last one again once they run out), with a Recorder as ``p.rec``; not started."""
+    made: list[HangingCamera] = []
+
+    def open_source(uri: str, **_options):
+        made.append(cameras[min(len(made), len(cameras) - 1)])
+        return made[-1]
+
+    monkeypatch.setattr(pipeline_module, "open_source", open_source)
+    rec = Recorder()
+    p = Pipeline(FakeModel(), "fake://cam", stall_timeout=0.05, **FAST, **rec.callbacks())
+    p.rec = rec  # type: ignore[attr-defined]
+    return p
+
+
 @pytest.fixture
 def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
     # Stuck = a read longer than 2 x the stall timeout (0.05 s here), with no extra margin.
@@ -76,15 +92,8 @@ def test_a_read_that_never_returns_is_reported_and_the_camera_opened_afresh(
         monkeypatch: pytest.MonkeyPatch, quick_watch: None) -> None:
     release = threading.Event()
     cameras = [HangingCamera(1, 3, release), HangingCamera(2, None, release)]
-    made: list[HangingCamera] = []
-
-    def open_source(uri: str, **_options):
-        made.append(cameras[len(made)])
-        return made[-1]
-
-    monkeypatch.setattr(pipeline_module, "open_source", open_source)
-    rec = Recorder()
-    p = Pipeline(FakeModel(), "fake://cam", stall_timeout=0.05, **FAST, **rec.callbacks())
+    p = opened_in_turn(monkeypatch, cameras)
+    rec = p.rec
     p.start()
     try:
         rec.wait(lambda: any(r.frame.image[0, 0, 0] == 2 for r in rec.results))
@@ -187,15 +196,8 @@ def test_a_retired_threads_late_close_does_not_hide_the_fresh_threads_stuck_open
     read_back, open_back = threading.Event(), threading.Event()
     cameras = [HangingCamera(1, 3, read_back, raise_after=True),
                HangingCamera(2, None, open_hang=open_back), HangingCamera(3, None)]
-    made: list[HangingCamera] = []
-
-    def open_source(uri: str, **_options):
-        made.append(cameras[min(len(made), 2)])
-        return made[-1]
-
-    monkeypatch.setattr(pipeline_module, "open_source", open_source)
-    rec = Recorder()
-    p = Pipeline(FakeModel(), "fake://cam", stall_timeout=0.05, **FAST, **rec.callbacks())
+    p = opened_in_turn(monkeypatch, cameras)
+    rec = p.rec
     p.start()
     try:
         assert cameras[1].hanging.wait(5)  # the fresh thread is inside the second's open
@@ -235,15 +237,8 @@ def test_a_retired_threads_close_that_raises_ends_nothing(
     read_back = threading.Event()
     cameras = [HangingCamera(1, 3, read_back, raise_after=True, close_raises=True),
                HangingCamera(2, None)]
-    made: list[HangingCamera] = []
-
-    def open_source(uri: str, **_options):
-        made.append(cameras[min(len(made), 1)])
-        return made[-1]
-
-    monkeypatch.setattr(pipeline_module, "open_source", open_source)
-    rec = Recorder()
-    p = Pipeline(FakeModel(), "fake://cam", stall_timeout=0.05, **FAST, **rec.callbacks())
+    p = opened_in_turn(monkeypatch, cameras)
+    rec = p.rec
     p.start()
     try:
         rec.wait(lambda: 2 in marks(rec))
