@@ -188,6 +188,15 @@ def test_stats_text(panel) -> None:
     assert panel.stat_text("source_state") == "running · 0"
 
 
+def test_the_frame_size_shown_is_what_the_source_gives(panel) -> None:
+    """A camera asked for 1280x720 may give 640x480: the panel shows what came."""
+    f = fr(None, "yolox")
+    f.frame = SimpleNamespace(image=np.zeros((480, 640, 3), np.uint8))
+    panel.show_result(f)
+    panel.flush()
+    assert panel.stat_text("frame_size") == "640 x 480"
+
+
 def test_no_result_yet_shows_the_reason(panel) -> None:
     f = fr(None, "yolox")
     f.error = "yolox.onnx: inference failed: bad input."

@@ -193,7 +193,7 @@ class ResultsPanel(QWidget):
             ("end_to_end", "End-to-end p50 / p95 ms"), ("inference", "Inference p50 / p95 ms"),
             ("preprocess", "Preprocess p50 / p95 ms"), ("postprocess", "Postprocess p50 / p95 ms"),
             ("capture", "Capture p50 / p95 ms"), ("frames", "Processed / dropped"),
-            ("source_state", "Source"), ("runtime", "Runtime"),
+            ("source_state", "Source"), ("frame_size", "Frame size"), ("runtime", "Runtime"),
         ]  # fmt: skip
         for i, (key, text) in enumerate(items):
             name = QLabel(text)
@@ -376,6 +376,7 @@ class ResultsPanel(QWidget):
         if fr is None:
             return
         self.renders += 1
+        self._show_frame_size(getattr(getattr(fr, "frame", None), "image", None))
         result = getattr(fr, "result", None)
         name = getattr(fr, "model_name", "") or ""
         error = getattr(fr, "error", None)
@@ -581,6 +582,12 @@ class ResultsPanel(QWidget):
         value = self._values["source_state"]
         value.setText(f"{state} · {short or source}" if source else state)
         value.setToolTip(source)
+
+    def _show_frame_size(self, image: Any) -> None:
+        """What the source gives, as it comes (a camera may give another size than asked)."""
+        shape = getattr(image, "shape", None)
+        if shape is not None and len(shape) >= 2:
+            self._values["frame_size"].setText(f"{shape[1]} x {shape[0]}")
 
     def stat_text(self, key: str) -> str:
         """The text shown for one stat (tests)."""
