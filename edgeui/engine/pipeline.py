@@ -62,8 +62,8 @@ STUCK_READ_FACTOR, STUCK_READ_MARGIN_S = 2.0, 2.0
 # Stuck capture threads left waiting at once; beyond, a stuck one is reported, not replaced.
 MAX_STUCK_THREADS = 4
 # A switch to another source waits at most this long for the capture thread to come out of
-# the old source's call (a stream's open takes up to 10 s to time out) before a fresh thread
-# opens the new source.
+# the old source's read or close before a fresh thread opens the new source (an open that
+# hangs is waited out: see _watch_limit).
 SWITCH_WAIT_S = 2.0
 
 STAGES: tuple[str, ...] = ("capture", "preprocess", "inference", "postprocess", "end_to_end")
@@ -135,6 +135,11 @@ class PipelineStats:
 
 def _is_loader(obj: Any) -> bool:
     return callable(obj) and not hasattr(obj, "infer")
+
+
+def _label_of(source: FrameSource | str | None) -> str:
+    """How stats and messages name a source: its URI with any password shown as ***."""
+    return "" if source is None else redact(str(getattr(source, "uri", source)))
 
 
 def _describe_runtime(model: Any) -> str:
@@ -212,7 +217,7 @@ class Pipeline:
         self._model: Any = None
         self._runtime = ""
         self._source_state = "idle"
-        self._source_label = "" if source is None else str(getattr(source, "uri", source))
+        self._source_label = _label_of(source)
         self._processed = 0
         self._dropped = 0
         self._skipped = 0
@@ -255,7 +260,7 @@ class Pipeline:
             self._ended = False
             self._fatal = None
             self._slot = None
-            self._source_label = "" if source is None else str(getattr(source, "uri", source))
+            self._source_label = _label_of(source)
             self._cond.notify_all()
 
     def pause(self) -> None:
@@ -648,9 +653,16 @@ class Pipeline:
                 if self._capture_call is not None and self._capture_call[4] is me:
                     self._capture_call = None
 
-    def _stuck_limit(self, what: str) -> float:
+    def _watch_limit(self, what: str, gen: int) -> float:
+        """(cond) How long the capture thread may stay in a ``what`` call of source ``gen``."""
         if what == "open":
+            # Not shortened on a switch: OpenCV's FFmpeg backend opens one file or stream at a
+            # time, so a fresh thread's open would only queue behind the one that hangs (which
+            # times out by itself, a stream's in 10 s); the old thread then opens the newest
+            # source asked for.
             return max(STUCK_OPEN_S, self.stall_timeout)
+        if gen != self._source_gen:  # switched away: the new source need not wait
+            return SWITCH_WAIT_S
         return STUCK_READ_FACTOR * self.stall_timeout + STUCK_READ_MARGIN_S
 
     def _watch_capture(self) -> None:
@@ -660,8 +672,7 @@ class Pipeline:
             call = self._capture_call
             if call is None or self._call_told == self._source_gen:
                 return
-            limit = self._stuck_limit(call[2]) if call[1] == self._source_gen else SWITCH_WAIT_S
-            if time.monotonic() - call[0] < limit:
+            if time.monotonic() - call[0] < self._watch_limit(call[2], call[1]):
                 return
         # Under the event lock: its "disconnected" is never overtaken by the "live" of the
         # call returning meanwhile.
@@ -677,8 +688,7 @@ class Pipeline:
                 if self._call_told == wanted:
                     return  # said already; a later switch is looked at afresh
                 waited = time.monotonic() - since
-                limit = self._stuck_limit(what) if same_source else SWITCH_WAIT_S
-                if waited < limit:
+                if waited < self._watch_limit(what, gen):
                     return
                 # A source given as an object cannot be opened while a thread is inside it.
                 reopen = (not same_source or isinstance(self._source_request, str)) \

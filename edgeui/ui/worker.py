@@ -285,19 +285,18 @@ class InferenceWorker(QObject):
     def set_source(self, source: Any, options: dict[str, Any] | None = None) -> bool:
         """Switch the input (a URI, path or FrameSource) without stopping.
 
-        ``options`` go to ``open_source`` (e.g. a slideshow's fps); the source is built
-        here to check it, and again by the pipeline from the URI (so that it can open it
-        afresh if a driver leaves a read hanging), opened in the capture thread, so this
-        never blocks on a device. A source
-        that cannot even be built (a folder with no images) is reported at once, as the
-        "failed" event the pipeline would send (and on ``errored``): False is returned and
-        the current source runs on.
+        ``options`` go to ``open_source`` (e.g. a slideshow's fps). A URI is built here to
+        check it, and again by the pipeline (so that it can open it afresh if a driver leaves
+        a read hanging), opened in the capture thread, so this never blocks on a device. A
+        source that cannot even be built (a folder with no images, a missing file, an
+        unknown scheme) is reported at once, as the "failed" event the pipeline would send
+        (and on ``errored``): False is returned and the current source runs on.
         """
-        if options:
+        if isinstance(source, str):
             try:
                 from edgeui.engine.sources import open_source
 
-                open_source(source, **options)  # a folder with no images: said now
+                open_source(source, **(options or {}))  # a folder with no images: said now
             except Exception as exc:
                 message = error_message(exc)
                 try:

@@ -139,38 +139,46 @@ def test_a_source_object_cannot_be_opened_twice_so_the_stuck_read_is_only_report
         p.stop()
 
 
-class SlowOpeningStream(HangingCamera):
-    """A stream whose open waits (a dead host, no open timeout) until ``release`` is set."""
-
-    def open(self) -> None:
-        self.hanging.set()
-        self.release.wait()
-
-
-def test_switching_away_from_a_source_whose_open_hangs_takes_seconds_not_its_timeout(
+def test_switches_during_an_open_that_hangs_pile_up_no_opens_and_take_the_newest(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline_module, "SWITCH_WAIT_S", 0.05)
-    release = threading.Event()
-    stuck = SlowOpeningStream(1, None, release)
-    fine = HangingCamera(2, None, release)
+    """OpenCV's FFmpeg backend opens one file or stream at a time: a fresh thread per switch
+    would queue one more open behind the one that hangs (a user trying four dead stream
+    addresses waited 31 s for a local video). The open that hangs is waited out (it times
+    out by itself); then the newest source asked for is opened, and only that one."""
+    timed_out = threading.Event()
+    dead = HangingCamera(1, None, uri="rtsp://dead/1", open_hang=timed_out)
+    opened: list[str] = []
 
     def open_source(uri: str, **_options):
-        return stuck if uri == "rtsp://dead/x" else fine
+        opened.append(uri)
+        return dead if uri == "rtsp://dead/1" else HangingCamera(2, None, uri=uri)
 
     monkeypatch.setattr(pipeline_module, "open_source", open_source)
     rec = Recorder()
-    p = Pipeline(FakeModel(), "rtsp://dead/x", **FAST, **rec.callbacks())
+    p = Pipeline(FakeModel(), "rtsp://dead/1", **FAST, **rec.callbacks())
     p.start()
     try:
-        assert stuck.hanging.wait(5)
-        p.set_source("fake://cam")  # the user picks another source meanwhile
-        rec.wait(lambda: any(r.frame.image[0, 0, 0] == 2 for r in rec.results))
-        assert "disconnected" not in rec.states()  # nothing to report of a source left
-        release.set()
-        assert stuck.closed.wait(5)  # its open returned: the left thread closes it
+        assert dead.hanging.wait(5)
+        for uri in ("rtsp://dead/2", "rtsp://dead/3", "clip.avi"):  # the user tries others
+            p.set_source(uri)
+        with p._cond:  # as if the open had hung for 10 s: past SWITCH_WAIT_S, not STUCK_OPEN_S
+            since, *rest = p._capture_call
+            p._capture_call = (since - 10.0, *rest)
+        p._watch_capture()
+        assert p._stuck_threads == 0 and opened == ["rtsp://dead/1"]  # no open queued up
+        timed_out.set()  # the open times out, as FFmpeg's does after 10 s
+        rec.wait(lambda: 2 in marks(rec))
+        assert opened == ["rtsp://dead/1", "clip.avi"]  # the newest only
+        assert "disconnected" not in rec.states()
     finally:
-        release.set()
+        timed_out.set()
         p.stop()
+
+
+def test_a_source_whose_password_is_in_its_url_is_named_without_it() -> None:
+    p = Pipeline(FakeModel(), None)
+    p.set_source("rtsp://admin:hunter2@cam.lan/live")
+    assert p.stats().source == "rtsp://***@cam.lan/live"
 
 
 def test_a_switch_after_a_stuck_read_was_only_reported_still_takes_effect(

@@ -24,3 +24,11 @@ def test_the_app_asks_every_camera_it_opens_and_nothing_else(window, tmp_path: P
     cv2.imwrite(str(folder / "a.png"), np.zeros((8, 8, 3), np.uint8))
     window.set_source(str(folder))  # a slideshow: the camera options are not its business
     assert "fourcc" not in window.worker._source_options
+
+
+def test_a_source_that_cannot_be_made_leaves_the_current_one_running(window) -> None:
+    """An unknown scheme is refused as a missing file is: not handed to the pipeline, where
+    it would stop the source on screen and take its name in the header."""
+    window.set_source("synthetic@0")
+    assert window.worker.set_source("foo://bar") is False
+    assert window.worker._source == "synthetic@0"

@@ -102,7 +102,9 @@ def test_errors_are_one_sentence_and_not_repeated(qtbot, worker):
     worker.set_source("bad://")  # the same failure again right away: not shown twice
     with qtbot.waitSignal(worker.errored, timeout=300, raising=False):
         pass
-    assert messages == ["bad:// is not a source edgeui knows; use a camera index or a path."]
+    # Checked by the worker before the pipeline sees it: the current source runs on.
+    assert messages == ["bad://: unknown source scheme 'bad:'; use a camera, a file, a folder, "
+                        "rtsp://, http(s):// or synthetic."]
 
 
 def test_thresholds_reach_the_running_model(qtbot, worker):
