@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         self._pending_model: str | None = None
         self._latest: Any = None
         self._running: Any = None  # the model the worker runs now (None: preview only)
+        # A source chosen while paused: the picture stays the one before's until resumed.
+        self._switched_while_paused = False
         # What every camera opened in this window is asked for (--camera-size/-fps/-format).
         self.camera_request: dict[str, Any] = {}
         self.setWindowTitle("edgeui")
@@ -398,6 +400,9 @@ class MainWindow(QMainWindow):
         self._result_gap = gap
         self._last_result_t = now
         self._latest = frame_result
+        if self._switched_while_paused:  # resumed: this source's first picture is live
+            self._switched_while_paused = False
+            self.view.set_stale(False)
         self._track_failures(frame_result)
         if self._source_shape == "slideshow":  # the header names the picture shown
             source = str(getattr(getattr(frame_result, "frame", None), "source", "") or "")
@@ -471,6 +476,8 @@ class MainWindow(QMainWindow):
             self._forget_source()
         if state in STALE_STATES:
             self.view.set_stale(True)
+        elif state == "live" and self.worker.is_paused() and self._switched_while_paused:
+            pass  # the picture is still the source before's: dim until a frame of this one
         elif state in ("live", "ended"):
             self.view.set_stale(False)
         if state in STALLED_STATES:
@@ -659,6 +666,7 @@ class MainWindow(QMainWindow):
         self._countdown.stop()  # the previous source's
         self.view.set_state_text("Connecting…")
         self.view.set_stale(True)  # the picture on screen is the previous source's
+        self._switched_while_paused = self.worker.is_paused()
         self.source_picker.set_current(uri)
         self._source_shape = _source_shape(uri)
         self._frame_source = ""

@@ -32,3 +32,21 @@ def test_a_source_that_cannot_be_made_leaves_the_current_one_running(window) -> 
     window.set_source("synthetic@0")
     assert window.worker.set_source("foo://bar") is False
     assert window.worker._source == "synthetic@0"
+
+
+def test_a_source_chosen_while_paused_keeps_the_old_picture_dimmed_until_resumed(
+        window) -> None:
+    from types import SimpleNamespace
+
+    from edgeui.engine.sources.base import SourceEvent
+
+    window.toggle_pause()
+    window.set_source("synthetic@0")
+    window.on_state(SourceEvent("live", "live", "synthetic@0"))  # the new source is up...
+    assert window.view.is_stale()  # ...but the picture shown is still the one before
+    window.toggle_pause()
+    frame = SimpleNamespace(image=np.zeros((48, 64, 3), np.uint8), source="synthetic@0",
+                            frame_id=1, timestamp=0.0)
+    window.on_result(SimpleNamespace(frame=frame, result=None, model_name="", error=None,
+                                     timings=None, runtime="", model=None))
+    assert not window.view.is_stale()  # its first frame: live again
