@@ -7,40 +7,34 @@ import argparse
 from typing import Any
 
 
-def camera_fps(text: str) -> float:
-    """A frame rate above 0 (and at most 1000)."""
-    from edgeui.engine.sources.camera import check_camera_fps
+def _checked(check: str, text: str, problem: str = "") -> Any:
+    """The engine's ``check`` (in sources.camera) of a flag's text; its error as argparse's:
+    ``'TEXT' problem`` when given, else ``'TEXT': the engine's sentence``."""
+    from edgeui.engine.sources import camera
     from edgeui.errors import SourceError
 
     try:
-        return check_camera_fps(float(text))
-    except (ValueError, SourceError):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a frame rate above 0 and at most 1000, like 30") from None
+        return getattr(camera, check)(text)
+    except (ValueError, SourceError) as exc:
+        said = f" {problem}" if problem else ": " + str(exc).split(": ", 1)[1].rstrip(".")
+        raise argparse.ArgumentTypeError(f"{text!r}{said}") from None
+
+
+def camera_fps(text: str) -> float:
+    """A frame rate above 0 (and at most 1000)."""
+    return float(_checked("check_camera_fps", text,
+                          "is not a frame rate above 0 and at most 1000, like 30"))
 
 
 def camera_size(text: str) -> str:
     """WIDTHxHEIGHT, checked here so a typo fails before the model loads."""
-    from edgeui.engine.sources.camera import parse_camera_size
-    from edgeui.errors import SourceError
-
-    try:
-        parse_camera_size(text)
-    except SourceError as exc:
-        said = str(exc).split(": ", 1)[1].rstrip(".")  # "a camera frame size is ..."
-        raise argparse.ArgumentTypeError(f"{text!r}: {said}") from None
+    _checked("parse_camera_size", text)
     return text
 
 
 def pixel_format(text: str) -> str:
-    from edgeui.engine.sources.camera import check_pixel_format
-    from edgeui.errors import SourceError
-
-    try:
-        return check_pixel_format(text)
-    except SourceError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a pixel format of up to four characters, like MJPG or YUYV") from None
+    return str(_checked("check_pixel_format", text,
+                        "is not a pixel format of up to four characters, like MJPG or YUYV"))
 
 
 CAMERA_FLAGS = ("--camera-size", "--camera-fps", "--camera-format")
