@@ -231,6 +231,15 @@ def fourcc_name(code: int) -> str:
     return text if text.isprintable() else ""
 
 
+def _indexed_camera(index: int, name: Any, usb_id: str | None, device_id: Any) -> CameraInfo:
+    """A camera opened by its backend index (Windows, macOS): a stand-in name where the
+    platform gives none (never offered as ``camera:<name>``)."""
+    given = str(name or "").strip()
+    return CameraInfo(name=given or f"Camera {index}", path=str(index), index=index,
+                      usb_id=usb_id, device_id=str(device_id) if device_id else None,
+                      name_given=bool(given))
+
+
 def _media_foundation_cameras() -> list[CameraInfo] | None:
     """Windows: Media Foundation's cameras from cv2-enumerate-cameras; None where it cannot
     load or fails."""
@@ -244,19 +253,10 @@ def _media_foundation_cameras() -> list[CameraInfo] | None:
     except Exception as exc:  # a COM error
         log.warning("camera enumeration failed: %s", exc)
         return None
-    cameras = []
-    for cam in found:
-        index = int(cam.index)
-        name = str(cam.name or "").strip()
-        cameras.append(CameraInfo(
-            name=name or f"Camera {index}",
-            path=str(index),
-            index=index,
-            usb_id=_usb_id(getattr(cam, "vid", None), getattr(cam, "pid", None)),
-            device_id=str(cam.path) if getattr(cam, "path", None) else None,
-            name_given=bool(name),
-        ))
-    return cameras
+    return [_indexed_camera(int(cam.index), cam.name,
+                            _usb_id(getattr(cam, "vid", None), getattr(cam, "pid", None)),
+                            getattr(cam, "path", None))
+            for cam in found]
 
 
 _MAC_VID = re.compile(r"VendorID_(\d+)")
@@ -281,17 +281,11 @@ def _avfoundation_cameras() -> list[CameraInfo] | None:
         devices.sort(key=lambda d: str(d.uniqueID()))
         cameras = []
         for index, device in enumerate(devices):
-            name = str(device.localizedName() or "").strip()
             model = str(device.modelID() or "")
             vid, pid = _MAC_VID.search(model), _MAC_PID.search(model)
-            cameras.append(CameraInfo(
-                name=name or f"Camera {index}",
-                path=str(index),
-                index=index,
-                usb_id=_usb_id(vid.group(1), pid.group(1)) if vid and pid else None,
-                device_id=str(device.uniqueID()),
-                name_given=bool(name),
-            ))
+            usb_id = _usb_id(vid.group(1), pid.group(1)) if vid and pid else None
+            cameras.append(_indexed_camera(index, device.localizedName(), usb_id,
+                                           device.uniqueID()))
         return cameras
     except Exception as exc:
         log.warning("camera enumeration failed: %s", exc)
